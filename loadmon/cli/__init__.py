@@ -1,0 +1,105 @@
+"""Provides the `loadmon` command: a thin click layer that parses, calls the library, shows.
+
+Errors from the library (`LoadmonError`) become one line on stderr and exit code 2 for bad
+input or 1 otherwise; anything unexpected is exit 1 with one line (`--debug` shows the
+traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from loadmon import __version__
+from loadmon.errors import InputError, LoadmonError
+
+
+class CleanError(click.ClickException):
+    """A ClickException whose exit code follows the LoadmonError it wraps."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class LoadmonGroup(click.Group):
+    """Translates library errors into one clean line at the edge."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LoadmonError as e:
+            raise CleanError(str(e), e.exit_code) from e
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.exceptions.Abort() from None
+        except Exception as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            raise CleanError(
+                f"internal error: {type(e).__name__}: {e} (run with --debug for details)", 1
+            ) from e
+
+
+@click.group(cls=LoadmonGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loadmon")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """loadmon: exercise load monitoring for hamstring tendon rehabilitation.
+
+    Reads a thigh-worn IMU, recognises bridges, holds, RDLs, hops and sitting, and compares
+    each day's load with what the current rehab phase prescribes.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def db_option(f: Any) -> Any:
+    """`--db PATH` on every command (also `LOADMON_DB`)."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        envvar="LOADMON_DB",
+        default=None,
+        help="Database file (default: loadmon.db in the user data directory; env LOADMON_DB).",
+    )(f)
+
+
+def bad_input(message: str) -> InputError:
+    return InputError(message)
+
+
+def _register() -> None:
+    from loadmon.cli import recordings_cmds
+
+    recordings_cmds.register(cli)
+    # Feature command modules register themselves if present.
+    for name in (
+        "analysis_cmds",
+        "sensor_cmds",
+        "rehab_cmds",
+        "dashboard_cmds",
+        "report_cmds",
+    ):
+        try:
+            mod = __import__(f"loadmon.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as e:
+            if e.name != f"loadmon.cli.{name}":
+                raise
+            continue
+        mod.register(cli)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    cli.main(args=argv, prog_name="loadmon", standalone_mode=True)
+    sys.exit(0)

@@ -1,0 +1,84 @@
+"""Provides the recording commands: import, recordings, export-recording."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from loadmon import storage
+from loadmon.cli import db_option
+from loadmon.recording import read_recording, write_loadmon_csv
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--patient", "-p", required=True, help="Patient the recording belongs to.")
+@click.option("--create", is_flag=True, help="Create the patient if it does not exist.")
+@click.option("--no-analyze", is_flag=True, help="Store the samples only; skip the detectors.")
+@db_option
+def import_cmd(
+    file: Path, patient: str, create: bool, no_analyze: bool, db_path: str | None
+) -> None:
+    """Import a recording (loadmon-csv or a Polar Sensor Logger *_ACC.txt export)."""
+    from loadmon import importing
+
+    rec = read_recording(file)  # validate fully before touching the database
+    db = storage.open_db(db_path)
+    result = importing.import_recording(
+        db, rec, patient=patient, create_patient=create, analyze=not no_analyze
+    )
+    msg = (
+        f"imported {file.name} as recording {result.recording_id} for {patient}: "
+        f"{rec.n_samples} samples, {rec.duration_s / 60:.1f} min at {rec.sample_rate_hz:g} Hz"
+        f"{', with gyro' if rec.has_gyro else ', accelerometer only'}"
+    )
+    if result.gaps:
+        msg += f", {result.gaps} gap(s)"
+    click.echo(msg)
+    if result.summary_line:
+        click.echo(result.summary_line)
+
+
+@click.command("recordings")
+@click.option("--patient", "-p", default=None, help="Only this patient's recordings.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@db_option
+def recordings_cmd(patient: str | None, as_json: bool, db_path: str | None) -> None:
+    """List stored recordings."""
+    db = storage.open_db(db_path)
+    rows = storage.list_recordings(db, patient)
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    if not rows:
+        click.echo("no recordings")
+        return
+    click.echo(f"{'id':>4}  {'patient':<14} {'start':<25} {'min':>7} {'Hz':>6}  device")
+    for r in rows:
+        click.echo(
+            f"{r['id']:>4}  {r['patient']:<14} {r['start']:<25} {r['duration_s'] / 60:>7.1f} "
+            f"{r['sample_rate_hz']:>6g}  {r['device']}{'' if r['has_gyro'] else ' (acc only)'}"
+        )
+
+
+@click.command("export-recording")
+@click.argument("recording_id", type=int)
+@click.option(
+    "--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="Output loadmon-csv file.",
+)
+@db_option
+def export_recording_cmd(recording_id: int, out: Path, db_path: str | None) -> None:
+    """Write a stored recording back out as loadmon-csv v1."""
+    db = storage.open_db(db_path, create=False)
+    rec = storage.load_recording(db, recording_id)
+    write_loadmon_csv(rec, out)
+    click.echo(f"wrote {rec.n_samples} samples to {out}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(import_cmd)
+    group.add_command(recordings_cmd)
+    group.add_command(export_recording_cmd)

@@ -1,0 +1,68 @@
+"""Provides import of a recording into the database, with its analysis when detectors exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from loadmon import storage
+from loadmon.errors import InputError
+from loadmon.recording import Recording
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    recording_id: int
+    patient_id: int
+    gaps: int
+    summary_line: str
+
+
+def import_recording(
+    db: storage.Database,
+    rec: Recording,
+    *,
+    patient: str,
+    create_patient: bool = False,
+    analyze: bool = True,
+) -> ImportResult:
+    """Store `rec` for `patient` (and its analysis) in one transaction.
+
+    The analysis runs before anything is written, so a failure leaves the database as it was.
+    """
+    row = storage.find_patient(db, patient)
+    if row is None and not create_patient:
+        raise InputError(
+            f"no patient called {patient!r}; add them with 'loadmon patient add' "
+            "or pass --create"
+        )
+    analysis = None
+    if analyze:
+        analysis = _analyze(db, rec, None if row is None else int(row["id"]))
+    with storage.transaction(db):
+        pid = int(row["id"]) if row is not None else storage.add_patient(db, patient)
+        rid = storage.save_recording(db, pid, rec)
+        summary = ""
+        if analysis is not None:
+            from loadmon.analysis import pipeline
+
+            storage.save_analysis(
+                db,
+                rid,
+                analysis.to_dict(),
+                version=analysis.version,
+                parameters=analysis.parameters,
+            )
+            pipeline.remember_mounting(db, pid, rid, rec.device, analysis)
+            summary = analysis.summary_line()
+    return ImportResult(rid, pid, len(rec.gaps()), summary)
+
+
+def _analyze(db: storage.Database, rec: Recording, patient_id: int | None):  # type: ignore[no-untyped-def]
+    try:
+        from loadmon.analysis import pipeline
+    except ModuleNotFoundError:
+        return None
+    mounting = None
+    if patient_id is not None:
+        mounting = pipeline.recall_mounting(db, patient_id, rec.device)
+    return pipeline.analyze(rec, mounting=mounting)

@@ -1,0 +1,518 @@
+"""Provides the Recording type, loadmon-csv v1 read/write and the Polar Sensor Logger importer.
+
+Every reader validates what it reads and raises `RecordingFormatError` with the file and the
+line at fault, so a bad file never reaches the detectors or the database.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from loadmon.errors import RecordingFormatError
+
+FloatArray = NDArray[np.float64]
+
+LOADMON_CSV_MAGIC = "loadmon-csv"
+LOADMON_CSV_VERSION = "1"
+MIN_RATE_HZ = 10.0
+MAX_RATE_HZ = 1000.0
+#: A gap is a step in `t` longer than this many nominal sample periods.
+GAP_FACTOR = 1.5
+#: Printed precision of loadmon-csv (decimals): t, acceleration (g), angular rate (°/s).
+T_DECIMALS = 4
+ACC_DECIMALS = 4
+GYRO_DECIMALS = 3
+STANDARD_GRAVITY = 9.80665
+POLAR_EPOCH_UNIX_NS = 946_684_800_000_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class Recording:
+    """A thigh IMU recording: time axis (s from `start`), specific force in g, optional °/s."""
+
+    t: FloatArray
+    acc: FloatArray
+    gyro: FloatArray | None = None
+    sample_rate_hz: float = 52.0
+    start: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
+    device: str = "unknown"
+    placement: str = "thigh"
+    extra: Mapping[str, str] = field(default_factory=dict)
+    source: str | None = None
+    #: Quantisation step of the source (g and °/s); storage and export keep at least this.
+    acc_resolution: float = 10.0**-ACC_DECIMALS
+    gyro_resolution: float = 10.0**-GYRO_DECIMALS
+
+    def __post_init__(self) -> None:
+        n = self.t.shape[0]
+        if self.t.ndim != 1 or self.acc.shape != (n, 3):
+            raise ValueError(f"t must be (n,) and acc (n, 3); got {self.t.shape}, {self.acc.shape}")
+        if self.gyro is not None and self.gyro.shape != (n, 3):
+            raise ValueError(f"gyro must be (n, 3); got {self.gyro.shape}")
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.t.shape[0])
+
+    @property
+    def has_gyro(self) -> bool:
+        return self.gyro is not None
+
+    @property
+    def duration_s(self) -> float:
+        if self.n_samples == 0:
+            return 0.0
+        return float(self.t[-1] - self.t[0]) + 1.0 / self.sample_rate_hz
+
+    def gaps(self) -> list[tuple[float, float]]:
+        """Spans of `t` where samples are missing (packet loss), as (last before, first after)."""
+        return find_gaps(self.t, self.sample_rate_hz)
+
+    def slice_time(self, start_s: float, end_s: float) -> Recording:
+        """The samples with start_s <= t < end_s (same metadata)."""
+        i, j = np.searchsorted(self.t, [start_s, end_s])
+        return replace(
+            self,
+            t=self.t[i:j],
+            acc=self.acc[i:j],
+            gyro=None if self.gyro is None else self.gyro[i:j],
+        )
+
+    def without_gyro(self) -> Recording:
+        return replace(self, gyro=None)
+
+
+def find_gaps(t: FloatArray, sample_rate_hz: float) -> list[tuple[float, float]]:
+    """Steps in `t` longer than GAP_FACTOR sample periods: (time before, time after)."""
+    if t.size < 2:
+        return []
+    dt = np.diff(t)
+    idx = np.flatnonzero(dt > GAP_FACTOR / sample_rate_hz)
+    return [(float(t[i]), float(t[i + 1])) for i in idx]
+
+
+def estimate_rate(t: FloatArray) -> float:
+    """Nominal sample rate from the median step (robust to gaps)."""
+    if t.size < 2:
+        return float("nan")
+    return float(1.0 / np.median(np.diff(t)))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_recording(path: str | os.PathLike[str]) -> Recording:
+    """Read any supported recording file, detecting the format from its first line."""
+    p = Path(path)
+    text = _read_text(p)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if first.lstrip().startswith("#") and LOADMON_CSV_MAGIC in first:
+        return parse_loadmon_csv(text, source=str(p))
+    if first.startswith("Phone timestamp;"):
+        return read_polar_sensor_logger(p, text=text)
+    if not first:
+        raise RecordingFormatError(f"{p}: the file is empty")
+    raise RecordingFormatError(
+        f"{p}:1: not a recording loadmon knows (expected '# loadmon-csv 1' "
+        "or a Polar Sensor Logger 'Phone timestamp;...' header)"
+    )
+
+
+def _read_text(p: Path) -> str:
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise RecordingFormatError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise RecordingFormatError(f"{p}: is a directory, not a recording file") from None
+    except OSError as e:
+        raise RecordingFormatError(f"{p}: cannot read ({e.strerror})") from None
+    if not data.strip():
+        raise RecordingFormatError(f"{p}: the file is empty")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise RecordingFormatError(f"{p}: not a text file (byte {e.start} is not UTF-8)") from None
+
+
+_HEADER_RE = re.compile(r"^#\s*([A-Za-z0-9_.\-]+)\s*:\s*(.*?)\s*$")
+
+
+def parse_loadmon_csv(text: str, source: str = "<string>") -> Recording:
+    """Parse loadmon-csv v1 text (see DESIGN.md); unknown header keys are kept in `extra`."""
+    lines = text.splitlines()
+    magic = lines[0].lstrip("# ").split()
+    if len(magic) < 2 or magic[0] != LOADMON_CSV_MAGIC:
+        raise RecordingFormatError(f"{source}:1: expected '# loadmon-csv 1'")
+    if magic[1] != LOADMON_CSV_VERSION:
+        raise RecordingFormatError(
+            f"{source}:1: loadmon-csv version {magic[1]} is not supported (only version 1)"
+        )
+    header: dict[str, str] = {}
+    i = 1
+    while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
+        m = _HEADER_RE.match(lines[i])
+        if m:
+            header[m.group(1).lower()] = m.group(2)
+        i += 1
+    if i >= len(lines):
+        raise RecordingFormatError(f"{source}: no column line (expected 't,ax,ay,az[,gx,gy,gz]')")
+    col_line_no = i + 1
+    cols = [c.strip().lower() for c in lines[i].split(",")]
+    for need in ("t", "ax", "ay", "az"):
+        if need not in cols:
+            raise RecordingFormatError(
+                f"{source}:{col_line_no}: missing column '{need}' "
+                f"(found {','.join(cols)}; expected t,ax,ay,az[,gx,gy,gz])"
+            )
+    gyro_cols = [c for c in ("gx", "gy", "gz") if c in cols]
+    if gyro_cols and len(gyro_cols) != 3:
+        missing = sorted({"gx", "gy", "gz"} - set(gyro_cols))
+        raise RecordingFormatError(
+            f"{source}:{col_line_no}: gyro columns must be all of gx,gy,gz or none "
+            f"(missing {','.join(missing)})"
+        )
+    body_start = i + 1
+    data = _parse_numeric_block(lines, body_start, len(cols), ",", source)
+    idx = {c: k for k, c in enumerate(cols)}
+    t = data[:, idx["t"]]
+    acc = data[:, [idx["ax"], idx["ay"], idx["az"]]]
+    gyro = data[:, [idx["gx"], idx["gy"], idx["gz"]]] if gyro_cols else None
+    rate = _header_rate(header, t, source)
+    start = _header_start(header, source)
+    acc_dec = _printed_decimals(lines, body_start, [idx["ax"], idx["ay"], idx["az"]])
+    gyro_dec = (
+        _printed_decimals(lines, body_start, [idx["gx"], idx["gy"], idx["gz"]]) if gyro_cols else 0
+    )
+    rec = Recording(
+        t=np.ascontiguousarray(t),
+        acc=np.ascontiguousarray(acc),
+        gyro=None if gyro is None else np.ascontiguousarray(gyro),
+        sample_rate_hz=rate,
+        start=start,
+        device=header.get("device", "unknown") or "unknown",
+        placement=header.get("placement", "thigh") or "thigh",
+        extra={k: v for k, v in header.items() if k not in _KNOWN_KEYS},
+        source=source,
+        acc_resolution=10.0 ** -max(acc_dec, ACC_DECIMALS),
+        gyro_resolution=10.0 ** -max(gyro_dec, GYRO_DECIMALS),
+    )
+    _validate(rec, body_start, source, units_hint="g")
+    return rec
+
+
+_KNOWN_KEYS = {"device", "placement", "sample_rate_hz", "start"}
+
+
+def _printed_decimals(lines: list[str], start: int, cols: list[int], probe: int = 200) -> int:
+    """Most digits after the point among the first rows' values in `cols` (capped at 9)."""
+    best = 0
+    for ln in lines[start : start + probe]:
+        parts = ln.split(",")
+        for c in cols:
+            if c < len(parts) and "." in parts[c]:
+                frac = parts[c].split(".", 1)[1].strip()
+                digits = len(frac.split("e")[0].split("E")[0])
+                best = max(best, digits)
+    return min(best, 9)
+
+
+def _header_rate(header: Mapping[str, str], t: FloatArray, source: str) -> float:
+    if "sample_rate_hz" in header:
+        try:
+            rate = float(header["sample_rate_hz"])
+        except ValueError:
+            raise RecordingFormatError(
+                f"{source}: header 'sample_rate_hz' must be a number, "
+                f"got {header['sample_rate_hz']!r}"
+            ) from None
+    else:
+        rate = estimate_rate(t)
+    if not (MIN_RATE_HZ <= rate <= MAX_RATE_HZ) or math.isnan(rate):
+        raise RecordingFormatError(
+            f"{source}: sample rate {rate:.1f} Hz is outside {MIN_RATE_HZ:.0f}–{MAX_RATE_HZ:.0f} Hz"
+        )
+    return rate
+
+
+def _header_start(header: Mapping[str, str], source: str) -> datetime:
+    raw = header.get("start")
+    if not raw:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    try:
+        dt = datetime.fromisoformat(raw)
+    except ValueError:
+        raise RecordingFormatError(
+            f"{source}: header 'start' must be an ISO 8601 time like "
+            f"2026-11-20T09:00:00+00:00, got {raw!r}"
+        ) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _parse_numeric_block(
+    lines: list[str], start: int, ncols: int, sep: str, source: str, usecols: Any = None
+) -> FloatArray:
+    """Fast path with numpy; on failure a line-by-line scan names the first bad line."""
+    body = "\n".join(lines[start:])
+    if not body.strip():
+        raise RecordingFormatError(f"{source}: no data rows after the column line")
+    try:
+        with np.errstate(all="ignore"):
+            arr = np.loadtxt(
+                io.StringIO(body), delimiter=sep, dtype=np.float64, ndmin=2, usecols=usecols
+            )
+    except ValueError:
+        _raise_first_bad_line(lines, start, ncols, sep, source, usecols)
+        raise RecordingFormatError(f"{source}: malformed data rows") from None
+    want = ncols if usecols is None else len(usecols)
+    if arr.shape[1] != want:
+        _raise_first_bad_line(lines, start, ncols, sep, source, usecols)
+        raise RecordingFormatError(f"{source}: expected {want} columns, found {arr.shape[1]}")
+    return arr
+
+
+def _raise_first_bad_line(
+    lines: list[str], start: int, ncols: int, sep: str, source: str, usecols: Any
+) -> None:
+    cols = list(range(ncols)) if usecols is None else list(usecols)
+    for k in range(start, len(lines)):
+        ln = lines[k]
+        if not ln.strip():
+            continue
+        parts = ln.split(sep)
+        if len(parts) != ncols:
+            raise RecordingFormatError(
+                f"{source}:{k + 1}: expected {ncols} values, found {len(parts)}"
+            )
+        for c in cols:
+            try:
+                float(parts[c])
+            except ValueError:
+                raise RecordingFormatError(
+                    f"{source}:{k + 1}: value {parts[c].strip()!r} in column {c + 1} "
+                    "is not a number"
+                ) from None
+
+
+def _validate(rec: Recording, first_data_line: int, source: str, units_hint: str) -> None:
+    arrays = [rec.t[:, None], rec.acc] + ([rec.gyro] if rec.gyro is not None else [])
+    for a in arrays:
+        bad = ~np.isfinite(a).all(axis=1)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise RecordingFormatError(
+                f"{source}:{first_data_line + k + 1}: NaN or infinite value"
+            )
+    if rec.n_samples < 2:
+        raise RecordingFormatError(f"{source}: needs at least 2 samples, found {rec.n_samples}")
+    dt = np.diff(rec.t)
+    back = np.flatnonzero(dt <= 0)
+    if back.size:
+        k = int(back[0]) + 1
+        raise RecordingFormatError(
+            f"{source}:{first_data_line + k + 1}: time goes backwards or repeats "
+            f"({rec.t[k - 1]:.4f} then {rec.t[k]:.4f})"
+        )
+    observed = estimate_rate(rec.t)
+    if not (MIN_RATE_HZ <= observed <= MAX_RATE_HZ):
+        raise RecordingFormatError(
+            f"{source}: sample rate {observed:.1f} Hz (from t) is outside "
+            f"{MIN_RATE_HZ:.0f}–{MAX_RATE_HZ:.0f} Hz"
+        )
+    norm = float(np.median(np.linalg.norm(rec.acc, axis=1)))
+    if 4.0 < norm < 20.0:
+        hint = (
+            f"divide ax, ay, az by {STANDARD_GRAVITY}"
+            if units_hint == "g"
+            else "export acceleration in mg"
+        )
+        raise RecordingFormatError(
+            f"{source}: acceleration looks like m/s², not g (median magnitude {norm:.2f}); {hint}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Polar Sensor Logger
+
+
+_PSL_ACC_UNITS = {"[mg]": 1e-3, "[g]": 1.0}
+_PSL_GYRO_UNITS = {"[dps]": 1.0, "[deg/s]": 1.0}
+
+
+def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
+    """Read a Polar Sensor Logger `*_ACC.txt` export and, if present, its `*_GYRO.txt` sibling.
+
+    Supported columns: `Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]` (ACC) and
+    `...;X [dps];Y [dps];Z [dps]` (GYRO). Times come from the sensor clock; the phone time of
+    the first sample (the phone's local time) gives `start`.
+    """
+    source = str(path)
+    text = _read_text(path) if text is None else text
+    lines = text.splitlines()
+    cols = [c.strip() for c in lines[0].split(";")]
+    kind, scale = _psl_kind(cols, source)
+    if kind == "gyro":
+        raise RecordingFormatError(
+            f"{source}:1: this is a GYRO file; import the matching *_ACC.txt "
+            "(its GYRO sibling is read with it)"
+        )
+    ns, acc, phone0 = _psl_body(lines, len(cols), source)
+    acc = acc * scale
+    gyro = None
+    gyro_path = _psl_sibling(path)
+    if gyro_path is not None:
+        gtext = _read_text(gyro_path)
+        glines = gtext.splitlines()
+        gcols = [c.strip() for c in glines[0].split(";")]
+        gkind, gscale = _psl_kind(gcols, str(gyro_path))
+        if gkind != "gyro":
+            raise RecordingFormatError(f"{gyro_path}:1: expected a GYRO header")
+        gns, gval, _ = _psl_body(glines, len(gcols), str(gyro_path))
+        gval = gval * gscale
+        lo, hi = max(ns[0], gns[0]), min(ns[-1], gns[-1])
+        keep = (ns >= lo) & (ns <= hi)
+        if keep.sum() >= 2:
+            ns, acc = ns[keep], acc[keep]
+            rel = (gns - gns[0]).astype(np.float64)
+            at = (ns - gns[0]).astype(np.float64)
+            gyro = np.column_stack([np.interp(at, rel, gval[:, k]) for k in range(3)])
+    t = (ns - ns[0]).astype(np.float64) / 1e9
+    rate = estimate_rate(t)
+    rec = Recording(
+        t=t,
+        acc=np.ascontiguousarray(acc),
+        gyro=gyro,
+        sample_rate_hz=round(rate, 2),
+        start=phone0,
+        device=_psl_device(path),
+        placement="thigh",
+        extra={"imported_from": "polar-sensor-logger"},
+        source=source,
+    )
+    _validate(rec, 1, source, units_hint="mg")
+    return rec
+
+
+def _psl_kind(cols: list[str], source: str) -> tuple[str, float]:
+    if len(cols) < 5 or cols[0] != "Phone timestamp" or not cols[1].startswith("sensor timestamp"):
+        raise RecordingFormatError(
+            f"{source}:1: unsupported Polar Sensor Logger header; expected "
+            "'Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]' (ACC) "
+            "or '...;X [dps];Y [dps];Z [dps]' (GYRO)"
+        )
+    unit = cols[2].split(" ", 1)[-1] if " " in cols[2] else ""
+    if unit in _PSL_ACC_UNITS:
+        return "acc", _PSL_ACC_UNITS[unit]
+    if unit in _PSL_GYRO_UNITS:
+        return "gyro", _PSL_GYRO_UNITS[unit]
+    raise RecordingFormatError(f"{source}:1: unsupported unit {unit!r} in column {cols[2]!r}")
+
+
+def _psl_body(
+    lines: list[str], ncols: int, source: str
+) -> tuple[NDArray[np.int64], FloatArray, datetime]:
+    rows = [ln.rstrip(";") for ln in lines[1:]]
+    if not any(r.strip() for r in rows):
+        raise RecordingFormatError(f"{source}: no data rows after the header")
+    ncols = len([c for c in lines[0].rstrip(";").split(";")])
+    vals = _parse_numeric_block(["", *rows], 1, ncols, ";", source, usecols=(1, 2, 3, 4))
+    ns = vals[:, 0].astype(np.int64)
+    # float64 loses ~100 ns at these magnitudes; re-read the column exactly as integers.
+    try:
+        ns = np.array([int(r.split(";")[1]) for r in rows if r.strip()], dtype=np.int64)
+    except ValueError:
+        pass
+    first = next(r for r in rows if r.strip())
+    phone_raw = first.split(";")[0].strip()
+    try:
+        phone0 = datetime.fromisoformat(phone_raw)
+    except ValueError:
+        raise RecordingFormatError(
+            f"{source}:2: phone timestamp {phone_raw!r} is not a date and time"
+        ) from None
+    if phone0.tzinfo is None:
+        phone0 = phone0.astimezone()  # the app writes the phone's local time
+    return ns, vals[:, 1:4], phone0
+
+
+def _psl_sibling(path: Path) -> Path | None:
+    name = path.name
+    if "_ACC" not in name:
+        return None
+    sib = path.with_name(name.replace("_ACC", "_GYRO"))
+    return sib if sib.exists() else None
+
+
+def _psl_device(path: Path) -> str:
+    name = path.name.lower()
+    if "sense" in name:
+        return "polar-verity-sense"
+    if "h10" in name:
+        return "polar-h10"
+    return "polar"
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def format_loadmon_csv(rec: Recording) -> str:
+    """The loadmon-csv v1 text of a recording (unknown header keys are written back)."""
+    out = io.StringIO()
+    write_loadmon_csv_to(rec, out)
+    return out.getvalue()
+
+
+def write_loadmon_csv(rec: Recording, path: str | os.PathLike[str]) -> None:
+    """Write a recording as loadmon-csv v1, atomically (a temp file renamed into place)."""
+    p = Path(path)
+    tmp = p.with_name(p.name + ".part")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        write_loadmon_csv_to(rec, f)
+    os.replace(tmp, p)
+
+
+def write_loadmon_csv_to(rec: Recording, f: io.TextIOBase | Any) -> None:
+    f.write(f"# {LOADMON_CSV_MAGIC} {LOADMON_CSV_VERSION}\n")
+    f.write(f"# device: {rec.device}\n")
+    f.write(f"# placement: {rec.placement}\n")
+    f.write(f"# sample_rate_hz: {_fmt_rate(rec.sample_rate_hz)}\n")
+    f.write(f"# start: {rec.start.isoformat()}\n")
+    for k, v in rec.extra.items():
+        f.write(f"# {k}: {v}\n")
+    acc_dec = decimals_for(rec.acc_resolution, ACC_DECIMALS)
+    gyro_dec = decimals_for(rec.gyro_resolution, GYRO_DECIMALS)
+    if rec.gyro is None:
+        f.write("t,ax,ay,az\n")
+        arr = np.column_stack([rec.t, rec.acc])
+        fmt = [f"%.{T_DECIMALS}f"] + [f"%.{acc_dec}f"] * 3
+    else:
+        f.write("t,ax,ay,az,gx,gy,gz\n")
+        arr = np.column_stack([rec.t, rec.acc, rec.gyro])
+        fmt = [f"%.{T_DECIMALS}f"] + [f"%.{acc_dec}f"] * 3 + [f"%.{gyro_dec}f"] * 3
+    # Normalise -0.000 to 0.000 so output is stable.
+    arr = arr + 0.0
+    np.savetxt(f, arr, fmt=fmt, delimiter=",")
+
+
+def decimals_for(resolution: float, minimum: int) -> int:
+    """Decimals needed to print values quantised at `resolution` without loss."""
+    if resolution <= 0:
+        return minimum
+    return max(minimum, min(9, math.ceil(-math.log10(resolution) - 1e-9)))
+
+
+def _fmt_rate(rate: float) -> str:
+    return f"{rate:g}"

@@ -1,0 +1,612 @@
+"""Provides the SQLite store (sqlite-utils): schema, migrations, and saving/reading sessions.
+
+One database file per user. Every write that changes more than one row runs inside
+`db.atomic()`, so it either completes or leaves the database as it was. Raw samples are
+kept compactly: per block, each channel is quantised to an integer step (the scale is kept),
+delta-encoded along time, byte-shuffled and zlib-compressed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+import sqlite_utils
+from numpy.typing import NDArray
+
+from loadmon.errors import InputError, NotFoundError, StorageError
+from loadmon.recording import Recording
+
+Database = sqlite_utils.Database
+
+#: Default quantisation steps when the source does not say (finer than loadmon-csv prints).
+DEFAULT_ACC_SCALE_G = 1e-4
+DEFAULT_GYRO_SCALE_DPS = 1e-3
+T_SCALE_S = 1e-6
+#: Samples per stored block (about 10 minutes at 52 Hz).
+BLOCK_SAMPLES = 32768
+
+
+def default_db_path() -> Path:
+    """`LOADMON_DB` if set, else loadmon.db in the user's data directory."""
+    env = os.environ.get("LOADMON_DB")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("loadmon", appauthor=False)) / "loadmon.db"
+
+
+def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Database:
+    """Open (and if needed create, mode 0600, and migrate) the database at `path`."""
+    p = Path(path) if path is not None else default_db_path()
+    if str(p) == ":memory:":
+        db = Database(memory=True)
+    else:
+        if not p.exists():
+            if not create:
+                raise NotFoundError(f"no database at {p}")
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+                os.close(fd)
+            except FileExistsError:
+                pass
+            except OSError as e:
+                raise StorageError(f"cannot create database {p}: {e.strerror}") from None
+        elif p.is_dir():
+            raise StorageError(f"{p} is a directory, not a database file")
+        try:
+            db = Database(p)
+            db.execute("PRAGMA busy_timeout = 5000")
+            db.conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"cannot open database {p}: {e}") from None
+    db.execute("PRAGMA foreign_keys = ON")
+    try:
+        migrate(db)
+    except sqlite3.DatabaseError as e:
+        raise StorageError(f"cannot open database {p}: {e}") from None
+    return db
+
+
+# --------------------------------------------------------------------------------------------
+# Migrations
+
+
+def _m001_initial(db: Database) -> None:
+    db["patients"].create(
+        {
+            "id": int,
+            "name": str,
+            "protocol": str,
+            "created": str,
+            "start_date": str,
+            "prescription": str,
+            "notes": str,
+        },
+        pk="id",
+        not_null={"name", "created"},
+    )
+    db["patients"].create_index(["name"], unique=True)
+    db["phase_history"].create(
+        {"id": int, "patient_id": int, "phase": str, "start_date": str, "note": str},
+        pk="id",
+        foreign_keys=[("patient_id", "patients", "id")],
+        not_null={"patient_id", "phase", "start_date"},
+    )
+    db["phase_history"].create_index(["patient_id", "start_date"])
+    db["recordings"].create(
+        {
+            "id": int,
+            "patient_id": int,
+            "device": str,
+            "placement": str,
+            "start": str,
+            "duration_s": float,
+            "sample_rate_hz": float,
+            "n_samples": int,
+            "has_gyro": int,
+            "source": str,
+            "meta": str,
+            "imported_at": str,
+            "status": str,
+        },
+        pk="id",
+        foreign_keys=[("patient_id", "patients", "id")],
+        not_null={"patient_id", "start", "sample_rate_hz"},
+    )
+    db["recordings"].create_index(["patient_id", "start"])
+    db["sample_blocks"].create(
+        {
+            "id": int,
+            "recording_id": int,
+            "seq": int,
+            "n": int,
+            "t_first": float,
+            "t_last": float,
+            "t_data": bytes,
+            "acc_data": bytes,
+            "gyro_data": bytes,
+            "acc_scale": float,
+            "gyro_scale": float,
+        },
+        pk="id",
+        foreign_keys=[("recording_id", "recordings", "id")],
+        not_null={"recording_id", "seq", "n", "t_data", "acc_data"},
+    )
+    db["sample_blocks"].create_index(["recording_id", "seq"], unique=True)
+    db["gaps"].create(
+        {"id": int, "recording_id": int, "start_s": float, "end_s": float, "reason": str},
+        pk="id",
+        foreign_keys=[("recording_id", "recordings", "id")],
+    )
+    db["gaps"].create_index(["recording_id"])
+    db["analyses"].create(
+        {
+            "id": int,
+            "recording_id": int,
+            "created": str,
+            "version": str,
+            "parameters": str,
+            "summary": str,
+        },
+        pk="id",
+        foreign_keys=[("recording_id", "recordings", "id")],
+    )
+    db["analyses"].create_index(["recording_id"])
+    db["events"].create(
+        {
+            "id": int,
+            "recording_id": int,
+            "patient_id": int,
+            "analysis_id": int,
+            "type": str,
+            "start_s": float,
+            "end_s": float,
+            "start_utc": str,
+            "set_index": int,
+            "data": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("recording_id", "recordings", "id"),
+            ("patient_id", "patients", "id"),
+            ("analysis_id", "analyses", "id"),
+        ],
+    )
+    db["events"].create_index(["patient_id", "start_utc"])
+    db["events"].create_index(["recording_id"])
+    db["sets"].create(
+        {
+            "id": int,
+            "recording_id": int,
+            "patient_id": int,
+            "analysis_id": int,
+            "exercise": str,
+            "start_s": float,
+            "end_s": float,
+            "start_utc": str,
+            "reps": int,
+            "data": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("recording_id", "recordings", "id"),
+            ("patient_id", "patients", "id"),
+            ("analysis_id", "analyses", "id"),
+        ],
+    )
+    db["sets"].create_index(["patient_id", "start_utc"])
+    db["log_entries"].create(
+        {"id": int, "patient_id": int, "date": str, "kind": str, "data": str, "created": str},
+        pk="id",
+        foreign_keys=[("patient_id", "patients", "id")],
+        not_null={"patient_id", "date", "kind"},
+    )
+    db["log_entries"].create_index(["patient_id", "date"])
+    db["warnings"].create(
+        {
+            "id": int,
+            "patient_id": int,
+            "date": str,
+            "rule": str,
+            "severity": str,
+            "message": str,
+            "numbers": str,
+            "source": str,
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[("patient_id", "patients", "id")],
+    )
+    db["warnings"].create_index(["patient_id", "date"])
+    db["mountings"].create(
+        {
+            "id": int,
+            "patient_id": int,
+            "device": str,
+            "recording_id": int,
+            "created": str,
+            "data": str,
+        },
+        pk="id",
+        foreign_keys=[("patient_id", "patients", "id")],
+    )
+    db["mountings"].create_index(["patient_id", "device"])
+
+
+#: Ordered migrations; append only. The list index + 1 is the schema version.
+MIGRATIONS: list[Callable[[Database], None]] = [_m001_initial]
+
+
+def schema_version(db: Database) -> int:
+    if "schema_version" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: Database) -> int:
+    """Apply the migrations this database has not had yet; each in its own transaction."""
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise StorageError(
+            f"database schema version {current} is newer than this loadmon "
+            f"({len(MIGRATIONS)}); upgrade loadmon"
+        )
+    for version in range(current + 1, len(MIGRATIONS) + 1):
+        with db.atomic():
+            if "schema_version" not in db.table_names():
+                db["schema_version"].create({"version": int, "applied": str}, pk="version")
+            MIGRATIONS[version - 1](db)
+            db["schema_version"].insert({"version": version, "applied": now_iso()})
+    return len(MIGRATIONS)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """All-or-nothing block; the database is unchanged if the block raises."""
+    with db.atomic():
+        yield db
+
+
+# --------------------------------------------------------------------------------------------
+# Sample compression
+
+
+def encode_channels(values: NDArray[Any], scale: float) -> bytes:
+    """Quantise to `scale` steps, delta-encode along time, byte-shuffle, zlib-compress."""
+    q = np.rint(np.asarray(values, dtype=np.float64) / scale).astype(np.int64)
+    if q.ndim == 1:
+        q = q[:, None]
+    d = np.diff(q, axis=0, prepend=np.zeros((1, q.shape[1]), dtype=np.int64))
+    if d.size and (d.max() > np.iinfo(np.int32).max or d.min() < np.iinfo(np.int32).min):
+        d64 = np.ascontiguousarray(d.T).view(np.uint8).reshape(q.shape[1], -1, 8)
+        return b"\x08" + zlib.compress(np.ascontiguousarray(d64.transpose(0, 2, 1)).tobytes(), 6)
+    d32 = np.ascontiguousarray(d.T.astype("<i4"))
+    shuffled = d32.view(np.uint8).reshape(q.shape[1], -1, 4).transpose(0, 2, 1)
+    return b"\x04" + zlib.compress(np.ascontiguousarray(shuffled).tobytes(), 6)
+
+
+def decode_channels(blob: bytes, n: int, k: int, scale: float) -> NDArray[np.float64]:
+    width = blob[0]
+    raw = np.frombuffer(zlib.decompress(blob[1:]), dtype=np.uint8)
+    shuffled = raw.reshape(k, width, n).transpose(0, 2, 1)
+    dtype = "<i4" if width == 4 else "<i8"
+    d = np.ascontiguousarray(shuffled).view(dtype).reshape(k, n).astype(np.int64)
+    q = np.cumsum(d, axis=1)
+    return (q.T * scale).astype(np.float64)
+
+
+# --------------------------------------------------------------------------------------------
+# Patients
+
+
+def get_patient(db: Database, name: str) -> dict[str, Any]:
+    rows = list(db["patients"].rows_where("name = ?", [name], limit=1))
+    if not rows:
+        raise NotFoundError(f"no patient called {name!r} (see 'loadmon patient list')")
+    return rows[0]
+
+
+def find_patient(db: Database, name: str) -> dict[str, Any] | None:
+    rows = list(db["patients"].rows_where("name = ?", [name], limit=1))
+    return rows[0] if rows else None
+
+
+def add_patient(
+    db: Database,
+    name: str,
+    *,
+    protocol: str | None = None,
+    start_date: str | None = None,
+    prescription: Mapping[str, Any] | None = None,
+) -> int:
+    name = name.strip()
+    if not name:
+        raise InputError("patient name must not be empty")
+    if find_patient(db, name) is not None:
+        raise InputError(f"a patient called {name!r} already exists")
+    with db.atomic():
+        table = db["patients"].insert(
+            {
+                "name": name,
+                "protocol": protocol,
+                "created": now_iso(),
+                "start_date": start_date,
+                "prescription": json.dumps(dict(prescription or {})),
+                "notes": "",
+            }
+        )
+    return int(table.last_pk)
+
+
+def list_patients(db: Database) -> list[dict[str, Any]]:
+    return list(db["patients"].rows_where(order_by="name"))
+
+
+# --------------------------------------------------------------------------------------------
+# Recordings
+
+
+def save_recording(
+    db: Database,
+    patient_id: int,
+    rec: Recording,
+    *,
+    status: str = "complete",
+) -> int:
+    """Store a whole recording (metadata, sample blocks, gaps) atomically; returns its id.
+
+    Samples are quantised at the source's own resolution (no finer than needed)."""
+    acc_scale = min(rec.acc_resolution, DEFAULT_ACC_SCALE_G * 10)
+    gyro_scale = min(rec.gyro_resolution, DEFAULT_GYRO_SCALE_DPS * 10)
+    with db.atomic():
+        rid = create_recording(db, patient_id, rec, status=status)
+        append_samples(db, rid, rec.t, rec.acc, rec.gyro, acc_scale=acc_scale, gyro_scale=gyro_scale)
+        for a, b in rec.gaps():
+            db["gaps"].insert({"recording_id": rid, "start_s": a, "end_s": b, "reason": "packet loss"})
+    return rid
+
+
+def create_recording(db: Database, patient_id: int, rec: Recording, *, status: str) -> int:
+    """Insert the metadata row of a recording (samples follow with `append_samples`)."""
+    meta = {
+        "extra": dict(rec.extra),
+        "acc_resolution": rec.acc_resolution,
+        "gyro_resolution": rec.gyro_resolution,
+    }
+    table = db["recordings"].insert(
+        {
+            "patient_id": patient_id,
+            "device": rec.device,
+            "placement": rec.placement,
+            "start": rec.start.isoformat(),
+            "duration_s": rec.duration_s,
+            "sample_rate_hz": rec.sample_rate_hz,
+            "n_samples": rec.n_samples,
+            "has_gyro": int(rec.has_gyro),
+            "source": rec.source,
+            "meta": json.dumps(meta),
+            "imported_at": now_iso(),
+            "status": status,
+        }
+    )
+    return int(table.last_pk)
+
+
+def append_samples(
+    db: Database,
+    recording_id: int,
+    t: NDArray[np.float64],
+    acc: NDArray[np.float64],
+    gyro: NDArray[np.float64] | None,
+    *,
+    acc_scale: float = DEFAULT_ACC_SCALE_G,
+    gyro_scale: float = DEFAULT_GYRO_SCALE_DPS,
+) -> None:
+    """Append samples as one or more blocks (callers wrap this in a transaction)."""
+    row = db.execute(
+        "SELECT coalesce(max(seq), -1) FROM sample_blocks WHERE recording_id = ?", [recording_id]
+    ).fetchone()
+    seq = int(row[0]) + 1
+    rows = []
+    for i in range(0, t.shape[0], BLOCK_SAMPLES):
+        j = min(i + BLOCK_SAMPLES, t.shape[0])
+        rows.append(
+            {
+                "recording_id": recording_id,
+                "seq": seq,
+                "n": j - i,
+                "t_first": float(t[i]),
+                "t_last": float(t[j - 1]),
+                "t_data": encode_channels(t[i:j], T_SCALE_S),
+                "acc_data": encode_channels(acc[i:j], acc_scale),
+                "gyro_data": None if gyro is None else encode_channels(gyro[i:j], gyro_scale),
+                "acc_scale": acc_scale,
+                "gyro_scale": gyro_scale if gyro is not None else None,
+            }
+        )
+        seq += 1
+    if rows:
+        db["sample_blocks"].insert_all(rows)
+
+
+def get_recording_row(db: Database, recording_id: int) -> dict[str, Any]:
+    try:
+        return dict(db["recordings"].get(recording_id))
+    except sqlite_utils.db.NotFoundError:
+        raise NotFoundError(
+            f"no recording with id {recording_id} (see 'loadmon recordings')"
+        ) from None
+
+
+def load_recording(db: Database, recording_id: int) -> Recording:
+    """Rebuild a Recording from its stored blocks."""
+    row = get_recording_row(db, recording_id)
+    blocks = list(
+        db.query(
+            "SELECT * FROM sample_blocks WHERE recording_id = ? ORDER BY seq", [recording_id]
+        )
+    )
+    ts, accs, gyros = [], [], []
+    for b in blocks:
+        n = int(b["n"])
+        ts.append(decode_channels(b["t_data"], n, 1, T_SCALE_S)[:, 0])
+        accs.append(decode_channels(b["acc_data"], n, 3, b["acc_scale"]))
+        if b["gyro_data"] is not None:
+            gyros.append(decode_channels(b["gyro_data"], n, 3, b["gyro_scale"]))
+    t = np.concatenate(ts) if ts else np.zeros(0)
+    acc = np.concatenate(accs) if accs else np.zeros((0, 3))
+    gyro = np.concatenate(gyros) if gyros and len(gyros) == len(blocks) else None
+    meta = json.loads(row["meta"] or "{}")
+    return Recording(
+        t=t,
+        acc=acc,
+        gyro=gyro,
+        sample_rate_hz=float(row["sample_rate_hz"]),
+        start=datetime.fromisoformat(row["start"]),
+        device=row["device"] or "unknown",
+        placement=row["placement"] or "thigh",
+        extra=meta.get("extra", {}),
+        source=row["source"],
+        acc_resolution=float(meta.get("acc_resolution", DEFAULT_ACC_SCALE_G)),
+        gyro_resolution=float(meta.get("gyro_resolution", DEFAULT_GYRO_SCALE_DPS)),
+    )
+
+
+def list_recordings(db: Database, patient: str | None = None) -> list[dict[str, Any]]:
+    """Recording summaries (the `loadmon recordings --json` objects), oldest first."""
+    sql = (
+        "SELECT r.id, p.name AS patient, r.start, r.duration_s, r.sample_rate_hz, r.device, "
+        "r.placement, r.n_samples, r.has_gyro, r.source, r.status, "
+        "(SELECT count(*) FROM gaps g WHERE g.recording_id = r.id) AS gaps "
+        "FROM recordings r JOIN patients p ON p.id = r.patient_id"
+    )
+    params: list[Any] = []
+    if patient is not None:
+        pid = get_patient(db, patient)["id"]
+        sql += " WHERE r.patient_id = ?"
+        params.append(pid)
+    sql += " ORDER BY r.start, r.id"
+    out = []
+    for r in db.query(sql, params):
+        r = dict(r)
+        r["has_gyro"] = bool(r["has_gyro"])
+        out.append(r)
+    return out
+
+
+def list_gaps(db: Database, recording_id: int) -> list[tuple[float, float]]:
+    return [
+        (float(r["start_s"]), float(r["end_s"]))
+        for r in db["gaps"].rows_where("recording_id = ?", [recording_id], order_by="start_s")
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Analyses (events and sets; the dict is the analysis JSON of DESIGN.md)
+
+
+def save_analysis(
+    db: Database,
+    recording_id: int,
+    analysis: Mapping[str, Any],
+    *,
+    version: str,
+    parameters: Mapping[str, Any],
+) -> int:
+    """Replace the stored analysis of a recording with `analysis` (atomically)."""
+    row = get_recording_row(db, recording_id)
+    start = datetime.fromisoformat(row["start"])
+    pid = row["patient_id"]
+    with db.atomic():
+        db.execute("DELETE FROM events WHERE recording_id = ?", [recording_id])
+        db.execute("DELETE FROM sets WHERE recording_id = ?", [recording_id])
+        db.execute("DELETE FROM analyses WHERE recording_id = ?", [recording_id])
+        aid = int(
+            db["analyses"]
+            .insert(
+                {
+                    "recording_id": recording_id,
+                    "created": now_iso(),
+                    "version": version,
+                    "parameters": json.dumps(parameters),
+                    "summary": json.dumps(analysis.get("summary", {})),
+                }
+            )
+            .last_pk
+        )
+        ev_rows = []
+        for ev in analysis.get("events", []):
+            data = {k: v for k, v in ev.items() if k not in ("type", "start_s", "end_s")}
+            ev_rows.append(
+                {
+                    "recording_id": recording_id,
+                    "patient_id": pid,
+                    "analysis_id": aid,
+                    "type": ev["type"],
+                    "start_s": float(ev["start_s"]),
+                    "end_s": float(ev["end_s"]),
+                    "start_utc": _utc_at(start, float(ev["start_s"])),
+                    "set_index": ev.get("set_index"),
+                    "data": json.dumps(data),
+                }
+            )
+        if ev_rows:
+            db["events"].insert_all(ev_rows)
+        set_rows = []
+        for st in analysis.get("sets", []):
+            data = {
+                k: v for k, v in st.items() if k not in ("exercise", "start_s", "end_s", "reps")
+            }
+            set_rows.append(
+                {
+                    "recording_id": recording_id,
+                    "patient_id": pid,
+                    "analysis_id": aid,
+                    "exercise": st["exercise"],
+                    "start_s": float(st["start_s"]),
+                    "end_s": float(st["end_s"]),
+                    "start_utc": _utc_at(start, float(st["start_s"])),
+                    "reps": int(st.get("reps", 0)),
+                    "data": json.dumps(data),
+                }
+            )
+        if set_rows:
+            db["sets"].insert_all(set_rows)
+    return aid
+
+
+def _utc_at(start: datetime, offset_s: float) -> str:
+    ts = start.timestamp() + offset_s
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+
+
+def events_for(
+    db: Database, recording_id: int, types: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    sql = "SELECT * FROM events WHERE recording_id = ?"
+    params: list[Any] = [recording_id]
+    if types:
+        sql += f" AND type IN ({','.join('?' * len(types))})"
+        params.extend(types)
+    sql += " ORDER BY start_s"
+    out = []
+    for r in db.query(sql, params):
+        r = dict(r)
+        r.update(json.loads(r.pop("data") or "{}"))
+        out.append(r)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from loadmon import storage
@@ -32,8 +33,7 @@ def import_recording(
     row = storage.find_patient(db, patient)
     if row is None and not create_patient:
         raise InputError(
-            f"no patient called {patient!r}; add them with 'loadmon patient add' "
-            "or pass --create"
+            f"no patient called {patient!r}; add them with 'loadmon patient add' or pass --create"
         )
     analysis = None
     if analyze:
@@ -43,8 +43,7 @@ def import_recording(
         rid = storage.save_recording(db, pid, rec)
         summary = ""
         if analysis is not None:
-            from loadmon.analysis import pipeline
-
+            pipeline = importlib.import_module("loadmon.analysis.pipeline")
             storage.save_analysis(
                 db,
                 rid,
@@ -59,9 +58,11 @@ def import_recording(
 
 def _analyze(db: storage.Database, rec: Recording, patient_id: int | None):  # type: ignore[no-untyped-def]
     try:
-        from loadmon.analysis import pipeline
-    except ModuleNotFoundError:
-        return None
+        pipeline = importlib.import_module("loadmon.analysis.pipeline")
+    except ModuleNotFoundError as e:
+        if e.name and "loadmon.analysis" in e.name:
+            return None  # detectors not installed in this build
+        raise
     mounting = None
     if patient_id is not None:
         mounting = pipeline.recall_mounting(db, patient_id, rec.device)

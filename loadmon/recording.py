@@ -6,6 +6,7 @@ line at fault, so a bad file never reaches the detectors or the database.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -116,21 +117,20 @@ def estimate_rate(t: FloatArray) -> float:
 def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read any supported recording file, detecting the format from its first line."""
     p = Path(path)
-    text = _read_text(p)
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    if first.lstrip().startswith("#") and LOADMON_CSV_MAGIC in first:
-        return parse_loadmon_csv(text, source=str(p))
+    data = _read_bytes(p)
+    first = data.lstrip()[:200].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    first = first.lstrip("\ufeff")
+    if first.startswith("#") and LOADMON_CSV_MAGIC in first:
+        return parse_loadmon_csv(data, source=str(p))
     if first.startswith("Phone timestamp;"):
-        return read_polar_sensor_logger(p, text=text)
-    if not first:
-        raise RecordingFormatError(f"{p}: the file is empty")
+        return read_polar_sensor_logger(p, text=_decode(data, p))
     raise RecordingFormatError(
         f"{p}:1: not a recording loadmon knows (expected '# loadmon-csv 1' "
         "or a Polar Sensor Logger 'Phone timestamp;...' header)"
     )
 
 
-def _read_text(p: Path) -> str:
+def _read_bytes(p: Path) -> bytes:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -141,36 +141,62 @@ def _read_text(p: Path) -> str:
         raise RecordingFormatError(f"{p}: cannot read ({e.strerror})") from None
     if not data.strip():
         raise RecordingFormatError(f"{p}: the file is empty")
+    return data
+
+
+def _decode(data: bytes, p: Path | str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise RecordingFormatError(f"{p}: not a text file (byte {e.start} is not UTF-8)") from None
 
 
+def _read_text(p: Path) -> str:
+    return _decode(_read_bytes(p), p)
+
+
 _HEADER_RE = re.compile(r"^#\s*([A-Za-z0-9_.\-]+)\s*:\s*(.*?)\s*$")
 
 
-def parse_loadmon_csv(text: str, source: str = "<string>") -> Recording:
-    """Parse loadmon-csv v1 text (see DESIGN.md); unknown header keys are kept in `extra`."""
-    lines = text.splitlines()
-    magic = lines[0].lstrip("# ").split()
-    if len(magic) < 2 or magic[0] != LOADMON_CSV_MAGIC:
-        raise RecordingFormatError(f"{source}:1: expected '# loadmon-csv 1'")
-    if magic[1] != LOADMON_CSV_VERSION:
-        raise RecordingFormatError(
-            f"{source}:1: loadmon-csv version {magic[1]} is not supported (only version 1)"
-        )
+def parse_loadmon_csv(data: bytes | str, source: str = "<string>") -> Recording:
+    """Parse loadmon-csv v1 (see DESIGN.md); unknown header keys are kept in `extra`.
+
+    The header is read as text; the numeric body is parsed straight from bytes (fast path),
+    and only on failure scanned line by line to name the first bad line.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
     header: dict[str, str] = {}
-    i = 1
-    while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
-        m = _HEADER_RE.match(lines[i])
-        if m:
-            header[m.group(1).lower()] = m.group(2)
-        i += 1
-    if i >= len(lines):
+    pos = 0
+    line_no = 0
+    col_line: str | None = None
+    while pos < len(raw):
+        nl = raw.find(b"\n", pos)
+        end = len(raw) if nl < 0 else nl
+        line = _decode(raw[pos:end], source).rstrip("\r")
+        line_no += 1
+        pos = end + 1
+        if line_no == 1:
+            magic = line.lstrip("# ").split()
+            if len(magic) < 2 or magic[0] != LOADMON_CSV_MAGIC:
+                raise RecordingFormatError(f"{source}:1: expected '# loadmon-csv 1'")
+            if magic[1] != LOADMON_CSV_VERSION:
+                raise RecordingFormatError(
+                    f"{source}:1: loadmon-csv version {magic[1]} is not supported (only version 1)"
+                )
+            continue
+        if line.startswith("#") or not line.strip():
+            m = _HEADER_RE.match(line)
+            if m:
+                header[m.group(1).lower()] = m.group(2)
+            continue
+        col_line = line
+        break
+    if col_line is None:
         raise RecordingFormatError(f"{source}: no column line (expected 't,ax,ay,az[,gx,gy,gz]')")
-    col_line_no = i + 1
-    cols = [c.strip().lower() for c in lines[i].split(",")]
+    col_line_no = line_no
+    cols = [c.strip().lower() for c in col_line.split(",")]
     for need in ("t", "ax", "ay", "az"):
         if need not in cols:
             raise RecordingFormatError(
@@ -184,18 +210,17 @@ def parse_loadmon_csv(text: str, source: str = "<string>") -> Recording:
             f"{source}:{col_line_no}: gyro columns must be all of gx,gy,gz or none "
             f"(missing {','.join(missing)})"
         )
-    body_start = i + 1
-    data = _parse_numeric_block(lines, body_start, len(cols), ",", source)
+    body = raw[pos:] if pos < len(raw) else b""
+    data_arr = _parse_numeric_bytes(body, col_line_no, len(cols), ",", source)
     idx = {c: k for k, c in enumerate(cols)}
-    t = data[:, idx["t"]]
-    acc = data[:, [idx["ax"], idx["ay"], idx["az"]]]
-    gyro = data[:, [idx["gx"], idx["gy"], idx["gz"]]] if gyro_cols else None
+    t = data_arr[:, idx["t"]]
+    acc = data_arr[:, [idx["ax"], idx["ay"], idx["az"]]]
+    gyro = data_arr[:, [idx["gx"], idx["gy"], idx["gz"]]] if gyro_cols else None
     rate = _header_rate(header, t, source)
     start = _header_start(header, source)
-    acc_dec = _printed_decimals(lines, body_start, [idx["ax"], idx["ay"], idx["az"]])
-    gyro_dec = (
-        _printed_decimals(lines, body_start, [idx["gx"], idx["gy"], idx["gz"]]) if gyro_cols else 0
-    )
+    probe = _decode(body[:20000], source).splitlines()[:-1] or [_decode(body[:20000], source)]
+    acc_dec = _printed_decimals(probe, 0, [idx["ax"], idx["ay"], idx["az"]])
+    gyro_dec = _printed_decimals(probe, 0, [idx["gx"], idx["gy"], idx["gz"]]) if gyro_cols else 0
     rec = Recording(
         t=np.ascontiguousarray(t),
         acc=np.ascontiguousarray(acc),
@@ -209,8 +234,26 @@ def parse_loadmon_csv(text: str, source: str = "<string>") -> Recording:
         acc_resolution=10.0 ** -max(acc_dec, ACC_DECIMALS),
         gyro_resolution=10.0 ** -max(gyro_dec, GYRO_DECIMALS),
     )
-    _validate(rec, body_start, source, units_hint="g")
+    _validate(rec, col_line_no, source, units_hint="g")
     return rec
+
+
+def _parse_numeric_bytes(
+    body: bytes, lines_before: int, ncols: int, sep: str, source: str
+) -> FloatArray:
+    """Fast numpy parse of the data rows; a slow scan names the first bad line on failure."""
+    if not body.strip():
+        raise RecordingFormatError(f"{source}: no data rows after the column line")
+    try:
+        with np.errstate(all="ignore"):
+            arr = np.loadtxt(io.BytesIO(body), delimiter=sep, dtype=np.float64, ndmin=2)
+    except ValueError:
+        arr = None
+    if arr is None or arr.shape[1] != ncols:
+        lines = [""] * lines_before + _decode(body, source).splitlines()
+        _raise_first_bad_line(lines, lines_before, ncols, sep, source, None)
+        raise RecordingFormatError(f"{source}: malformed data rows")
+    return arr
 
 
 _KNOWN_KEYS = {"device", "placement", "sample_rate_hz", "start"}
@@ -312,9 +355,7 @@ def _validate(rec: Recording, first_data_line: int, source: str, units_hint: str
         bad = ~np.isfinite(a).all(axis=1)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            raise RecordingFormatError(
-                f"{source}:{first_data_line + k + 1}: NaN or infinite value"
-            )
+            raise RecordingFormatError(f"{source}:{first_data_line + k + 1}: NaN or infinite value")
     if rec.n_samples < 2:
         raise RecordingFormatError(f"{source}: needs at least 2 samples, found {rec.n_samples}")
     dt = np.diff(rec.t)
@@ -331,8 +372,10 @@ def _validate(rec: Recording, first_data_line: int, source: str, units_hint: str
             f"{source}: sample rate {observed:.1f} Hz (from t) is outside "
             f"{MIN_RATE_HZ:.0f}–{MAX_RATE_HZ:.0f} Hz"
         )
+    # A thigh's specific force has a median magnitude near 1 g over any real stretch of
+    # time; 4–20 is 1 g written in m/s² (too few samples to judge: skip).
     norm = float(np.median(np.linalg.norm(rec.acc, axis=1)))
-    if 4.0 < norm < 20.0:
+    if rec.n_samples >= 20 and 4.0 < norm < 20.0:
         hint = (
             f"divide ax, ay, az by {STANDARD_GRAVITY}"
             if units_hint == "g"
@@ -430,10 +473,8 @@ def _psl_body(
     vals = _parse_numeric_block(["", *rows], 1, ncols, ";", source, usecols=(1, 2, 3, 4))
     ns = vals[:, 0].astype(np.int64)
     # float64 loses ~100 ns at these magnitudes; re-read the column exactly as integers.
-    try:
+    with contextlib.suppress(ValueError):
         ns = np.array([int(r.split(";")[1]) for r in rows if r.strip()], dtype=np.int64)
-    except ValueError:
-        pass
     first = next(r for r in rows if r.strip())
     phone_raw = first.split(";")[0].strip()
     try:

@@ -31,7 +31,8 @@ Database = sqlite_utils.Database
 #: Default quantisation steps when the source does not say (finer than loadmon-csv prints).
 DEFAULT_ACC_SCALE_G = 1e-4
 DEFAULT_GYRO_SCALE_DPS = 1e-3
-T_SCALE_S = 1e-6
+#: Time is kept to 0.1 ms (what loadmon-csv prints; far below any sample period).
+T_SCALE_S = 1e-4
 #: Samples per stored block (about 10 minutes at 52 Hz).
 BLOCK_SAMPLES = 32768
 
@@ -82,7 +83,7 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
 
 
 def _m001_initial(db: Database) -> None:
-    db["patients"].create(
+    db.table("patients").create(
         {
             "id": int,
             "name": str,
@@ -95,15 +96,15 @@ def _m001_initial(db: Database) -> None:
         pk="id",
         not_null={"name", "created"},
     )
-    db["patients"].create_index(["name"], unique=True)
-    db["phase_history"].create(
+    db.table("patients").create_index(["name"], unique=True)
+    db.table("phase_history").create(
         {"id": int, "patient_id": int, "phase": str, "start_date": str, "note": str},
         pk="id",
         foreign_keys=[("patient_id", "patients", "id")],
         not_null={"patient_id", "phase", "start_date"},
     )
-    db["phase_history"].create_index(["patient_id", "start_date"])
-    db["recordings"].create(
+    db.table("phase_history").create_index(["patient_id", "start_date"])
+    db.table("recordings").create(
         {
             "id": int,
             "patient_id": int,
@@ -123,8 +124,8 @@ def _m001_initial(db: Database) -> None:
         foreign_keys=[("patient_id", "patients", "id")],
         not_null={"patient_id", "start", "sample_rate_hz"},
     )
-    db["recordings"].create_index(["patient_id", "start"])
-    db["sample_blocks"].create(
+    db.table("recordings").create_index(["patient_id", "start"])
+    db.table("sample_blocks").create(
         {
             "id": int,
             "recording_id": int,
@@ -142,14 +143,14 @@ def _m001_initial(db: Database) -> None:
         foreign_keys=[("recording_id", "recordings", "id")],
         not_null={"recording_id", "seq", "n", "t_data", "acc_data"},
     )
-    db["sample_blocks"].create_index(["recording_id", "seq"], unique=True)
-    db["gaps"].create(
+    db.table("sample_blocks").create_index(["recording_id", "seq"], unique=True)
+    db.table("gaps").create(
         {"id": int, "recording_id": int, "start_s": float, "end_s": float, "reason": str},
         pk="id",
         foreign_keys=[("recording_id", "recordings", "id")],
     )
-    db["gaps"].create_index(["recording_id"])
-    db["analyses"].create(
+    db.table("gaps").create_index(["recording_id"])
+    db.table("analyses").create(
         {
             "id": int,
             "recording_id": int,
@@ -161,8 +162,8 @@ def _m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("recording_id", "recordings", "id")],
     )
-    db["analyses"].create_index(["recording_id"])
-    db["events"].create(
+    db.table("analyses").create_index(["recording_id"])
+    db.table("events").create(
         {
             "id": int,
             "recording_id": int,
@@ -182,9 +183,9 @@ def _m001_initial(db: Database) -> None:
             ("analysis_id", "analyses", "id"),
         ],
     )
-    db["events"].create_index(["patient_id", "start_utc"])
-    db["events"].create_index(["recording_id"])
-    db["sets"].create(
+    db.table("events").create_index(["patient_id", "start_utc"])
+    db.table("events").create_index(["recording_id"])
+    db.table("sets").create(
         {
             "id": int,
             "recording_id": int,
@@ -204,15 +205,15 @@ def _m001_initial(db: Database) -> None:
             ("analysis_id", "analyses", "id"),
         ],
     )
-    db["sets"].create_index(["patient_id", "start_utc"])
-    db["log_entries"].create(
+    db.table("sets").create_index(["patient_id", "start_utc"])
+    db.table("log_entries").create(
         {"id": int, "patient_id": int, "date": str, "kind": str, "data": str, "created": str},
         pk="id",
         foreign_keys=[("patient_id", "patients", "id")],
         not_null={"patient_id", "date", "kind"},
     )
-    db["log_entries"].create_index(["patient_id", "date"])
-    db["warnings"].create(
+    db.table("log_entries").create_index(["patient_id", "date"])
+    db.table("warnings").create(
         {
             "id": int,
             "patient_id": int,
@@ -227,8 +228,8 @@ def _m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("patient_id", "patients", "id")],
     )
-    db["warnings"].create_index(["patient_id", "date"])
-    db["mountings"].create(
+    db.table("warnings").create_index(["patient_id", "date"])
+    db.table("mountings").create(
         {
             "id": int,
             "patient_id": int,
@@ -240,7 +241,7 @@ def _m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("patient_id", "patients", "id")],
     )
-    db["mountings"].create_index(["patient_id", "device"])
+    db.table("mountings").create_index(["patient_id", "device"])
 
 
 #: Ordered migrations; append only. The list index + 1 is the schema version.
@@ -265,10 +266,16 @@ def migrate(db: Database) -> int:
     for version in range(current + 1, len(MIGRATIONS) + 1):
         with db.atomic():
             if "schema_version" not in db.table_names():
-                db["schema_version"].create({"version": int, "applied": str}, pk="version")
+                db.table("schema_version").create({"version": int, "applied": str}, pk="version")
             MIGRATIONS[version - 1](db)
-            db["schema_version"].insert({"version": version, "applied": now_iso()})
+            db.table("schema_version").insert({"version": version, "applied": now_iso()})
     return len(MIGRATIONS)
+
+
+def _pk(value: Any) -> int:
+    if value is None:
+        raise StorageError("insert returned no row id")
+    return int(value)
 
 
 def now_iso() -> str:
@@ -287,26 +294,49 @@ def transaction(db: Database) -> Iterator[Database]:
 
 
 def encode_channels(values: NDArray[Any], scale: float) -> bytes:
-    """Quantise to `scale` steps, delta-encode along time, byte-shuffle, zlib-compress."""
+    """Quantise to `scale` steps, byte-shuffle and zlib-compress one block of channels.
+
+    Smooth signals (time, slow movement) pack best as deltas along time, noise-dominated
+    ones as offsets from the block's first sample; both are tried and the smaller kept.
+    Header byte: low nibble = integer width (4 or 8), bit 4 = delta-encoded.
+    """
     q = np.rint(np.asarray(values, dtype=np.float64) / scale).astype(np.int64)
     if q.ndim == 1:
         q = q[:, None]
     d = np.diff(q, axis=0, prepend=np.zeros((1, q.shape[1]), dtype=np.int64))
-    if d.size and (d.max() > np.iinfo(np.int32).max or d.min() < np.iinfo(np.int32).min):
-        d64 = np.ascontiguousarray(d.T).view(np.uint8).reshape(q.shape[1], -1, 8)
-        return b"\x08" + zlib.compress(np.ascontiguousarray(d64.transpose(0, 2, 1)).tobytes(), 6)
-    d32 = np.ascontiguousarray(d.T.astype("<i4"))
-    shuffled = d32.view(np.uint8).reshape(q.shape[1], -1, 4).transpose(0, 2, 1)
-    return b"\x04" + zlib.compress(np.ascontiguousarray(shuffled).tobytes(), 6)
+    off = q.copy()
+    if q.shape[0] > 1:
+        off[1:] -= q[:1]
+    best = b""
+    for delta, v in ((True, d), (False, off)):
+        blob = _pack(v, delta)
+        if not best or len(blob) < len(best):
+            best = blob
+    return best
+
+
+def _pack(v: NDArray[np.int64], delta: bool) -> bytes:
+    i32 = np.iinfo(np.int32)
+    width = 4 if (v.size == 0 or (v.max() <= i32.max and v.min() >= i32.min)) else 8
+    arr = np.ascontiguousarray(v.T.astype("<i4" if width == 4 else "<i8"))
+    shuffled = arr.view(np.uint8).reshape(v.shape[1], -1, width).transpose(0, 2, 1)
+    flag = width | (0x10 if delta else 0)
+    return bytes([flag]) + zlib.compress(np.ascontiguousarray(shuffled).tobytes(), 1)
 
 
 def decode_channels(blob: bytes, n: int, k: int, scale: float) -> NDArray[np.float64]:
-    width = blob[0]
+    """Inverse of `encode_channels`: (n, k) float64 values."""
+    width, delta = blob[0] & 0x0F, bool(blob[0] & 0x10)
     raw = np.frombuffer(zlib.decompress(blob[1:]), dtype=np.uint8)
     shuffled = raw.reshape(k, width, n).transpose(0, 2, 1)
     dtype = "<i4" if width == 4 else "<i8"
-    d = np.ascontiguousarray(shuffled).view(dtype).reshape(k, n).astype(np.int64)
-    q = np.cumsum(d, axis=1)
+    v = np.ascontiguousarray(shuffled).view(dtype).reshape(k, n).astype(np.int64)
+    if delta:
+        q = np.cumsum(v, axis=1)
+    else:
+        q = v.copy()
+        if n > 1:
+            q[:, 1:] += v[:, :1]
     return (q.T * scale).astype(np.float64)
 
 
@@ -315,14 +345,14 @@ def decode_channels(blob: bytes, n: int, k: int, scale: float) -> NDArray[np.flo
 
 
 def get_patient(db: Database, name: str) -> dict[str, Any]:
-    rows = list(db["patients"].rows_where("name = ?", [name], limit=1))
+    rows = list(db.table("patients").rows_where("name = ?", [name], limit=1))
     if not rows:
         raise NotFoundError(f"no patient called {name!r} (see 'loadmon patient list')")
     return rows[0]
 
 
 def find_patient(db: Database, name: str) -> dict[str, Any] | None:
-    rows = list(db["patients"].rows_where("name = ?", [name], limit=1))
+    rows = list(db.table("patients").rows_where("name = ?", [name], limit=1))
     return rows[0] if rows else None
 
 
@@ -340,7 +370,7 @@ def add_patient(
     if find_patient(db, name) is not None:
         raise InputError(f"a patient called {name!r} already exists")
     with db.atomic():
-        table = db["patients"].insert(
+        table = db.table("patients").insert(
             {
                 "name": name,
                 "protocol": protocol,
@@ -350,11 +380,11 @@ def add_patient(
                 "notes": "",
             }
         )
-    return int(table.last_pk)
+    return _pk(table.last_pk)
 
 
 def list_patients(db: Database) -> list[dict[str, Any]]:
-    return list(db["patients"].rows_where(order_by="name"))
+    return list(db.table("patients").rows_where(order_by="name"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,9 +405,13 @@ def save_recording(
     gyro_scale = min(rec.gyro_resolution, DEFAULT_GYRO_SCALE_DPS * 10)
     with db.atomic():
         rid = create_recording(db, patient_id, rec, status=status)
-        append_samples(db, rid, rec.t, rec.acc, rec.gyro, acc_scale=acc_scale, gyro_scale=gyro_scale)
+        append_samples(
+            db, rid, rec.t, rec.acc, rec.gyro, acc_scale=acc_scale, gyro_scale=gyro_scale
+        )
         for a, b in rec.gaps():
-            db["gaps"].insert({"recording_id": rid, "start_s": a, "end_s": b, "reason": "packet loss"})
+            db.table("gaps").insert(
+                {"recording_id": rid, "start_s": a, "end_s": b, "reason": "packet loss"}
+            )
     return rid
 
 
@@ -388,7 +422,7 @@ def create_recording(db: Database, patient_id: int, rec: Recording, *, status: s
         "acc_resolution": rec.acc_resolution,
         "gyro_resolution": rec.gyro_resolution,
     }
-    table = db["recordings"].insert(
+    table = db.table("recordings").insert(
         {
             "patient_id": patient_id,
             "device": rec.device,
@@ -404,7 +438,7 @@ def create_recording(db: Database, patient_id: int, rec: Recording, *, status: s
             "status": status,
         }
     )
-    return int(table.last_pk)
+    return _pk(table.last_pk)
 
 
 def append_samples(
@@ -441,12 +475,12 @@ def append_samples(
         )
         seq += 1
     if rows:
-        db["sample_blocks"].insert_all(rows)
+        db.table("sample_blocks").insert_all(rows)
 
 
 def get_recording_row(db: Database, recording_id: int) -> dict[str, Any]:
     try:
-        return dict(db["recordings"].get(recording_id))
+        return dict(db.table("recordings").get(recording_id))
     except sqlite_utils.db.NotFoundError:
         raise NotFoundError(
             f"no recording with id {recording_id} (see 'loadmon recordings')"
@@ -457,9 +491,7 @@ def load_recording(db: Database, recording_id: int) -> Recording:
     """Rebuild a Recording from its stored blocks."""
     row = get_recording_row(db, recording_id)
     blocks = list(
-        db.query(
-            "SELECT * FROM sample_blocks WHERE recording_id = ? ORDER BY seq", [recording_id]
-        )
+        db.query("SELECT * FROM sample_blocks WHERE recording_id = ? ORDER BY seq", [recording_id])
     )
     ts, accs, gyros = [], [], []
     for b in blocks:
@@ -512,7 +544,7 @@ def list_recordings(db: Database, patient: str | None = None) -> list[dict[str, 
 def list_gaps(db: Database, recording_id: int) -> list[tuple[float, float]]:
     return [
         (float(r["start_s"]), float(r["end_s"]))
-        for r in db["gaps"].rows_where("recording_id = ?", [recording_id], order_by="start_s")
+        for r in db.table("gaps").rows_where("recording_id = ?", [recording_id], order_by="start_s")
     ]
 
 
@@ -536,8 +568,8 @@ def save_analysis(
         db.execute("DELETE FROM events WHERE recording_id = ?", [recording_id])
         db.execute("DELETE FROM sets WHERE recording_id = ?", [recording_id])
         db.execute("DELETE FROM analyses WHERE recording_id = ?", [recording_id])
-        aid = int(
-            db["analyses"]
+        aid = _pk(
+            db.table("analyses")
             .insert(
                 {
                     "recording_id": recording_id,
@@ -566,7 +598,7 @@ def save_analysis(
                 }
             )
         if ev_rows:
-            db["events"].insert_all(ev_rows)
+            db.table("events").insert_all(ev_rows)
         set_rows = []
         for st in analysis.get("sets", []):
             data = {
@@ -586,7 +618,7 @@ def save_analysis(
                 }
             )
         if set_rows:
-            db["sets"].insert_all(set_rows)
+            db.table("sets").insert_all(set_rows)
     return aid
 
 

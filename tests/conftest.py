@@ -13,7 +13,9 @@ from loadmon import storage
 
 #: Real labelled recordings live beside the repo (never copied into it); tests that use them
 #: are skipped in a user's clone that has no ../shared.
-SHARED_DATA = Path(os.environ.get("LOADMON_SHARED_DATA", Path(__file__).parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("LOADMON_SHARED_DATA", Path(__file__).parents[2] / "shared" / "data")
+)
 
 
 @pytest.fixture

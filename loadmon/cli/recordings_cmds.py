@@ -66,7 +66,10 @@ def recordings_cmd(patient: str | None, as_json: bool, db_path: str | None) -> N
 @click.command("export-recording")
 @click.argument("recording_id", type=int)
 @click.option(
-    "--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Output loadmon-csv file.",
 )
 @db_option

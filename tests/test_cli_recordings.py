@@ -95,8 +95,10 @@ def test_recordings_filter_by_patient_and_human_table(tmp_path: Path) -> None:
     run("import", str(src), "-p", "Ann", "--create", "--no-analyze", "--db", str(db))
     run("import", str(src), "-p", "Bob", "--create", "--no-analyze", "--db", str(db))
     code, out, _ = run("recordings", "--patient", "Bob", "--json", "--db", str(db))
+    assert code == 0
     assert [r["patient"] for r in json.loads(out)] == ["Bob"]
-    _code, out, _ = run("recordings", "--db", str(db))
+    code, out, _ = run("recordings", "--db", str(db))
+    assert code == 0
     assert "Ann" in out and "Bob" in out and "(acc only)" in out
 
 

@@ -543,8 +543,10 @@ def write_loadmon_csv_to(rec: Recording, f: io.TextIOBase | Any) -> None:
         f.write("t,ax,ay,az,gx,gy,gz\n")
         arr = np.column_stack([rec.t, rec.acc, rec.gyro])
         fmt = [f"%.{T_DECIMALS}f"] + [f"%.{acc_dec}f"] * 3 + [f"%.{gyro_dec}f"] * 3
-    # Normalise -0.000 to 0.000 so output is stable.
-    arr = arr + 0.0
+    # Round to the printed precision first so tiny negatives print as 0.000, never -0.000:
+    # the text of a round trip is then stable.
+    decimals = [int(x[2:-1]) for x in fmt]
+    arr = np.column_stack([np.round(arr[:, k], d) for k, d in enumerate(decimals)]) + 0.0
     np.savetxt(f, arr, fmt=fmt, delimiter=",")
 
 

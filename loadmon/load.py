@@ -1,0 +1,347 @@
+"""Provides daily exercise load: detected events and sets plus the patient log, per day.
+
+Sources, per local calendar day:
+
+* detector events (`events` table): `bridge_hold` (one hold, `hold_s` or its duration),
+  `bridge_rep`, `rdl_rep` (with `eccentric_s`/`concentric_s` for tempo), `hop` (one ground
+  contact), `sitting` bouts, and posture types (walking, standing, ...) for wear/active time;
+  each event type is mapped to the protocol exercise whose `event` names it;
+* detector `sets` rows, for exercises whose per-rep events are absent in that recording
+  (never both, so nothing is counted twice);
+* manual `set` log entries (reps, holds of `hold_s` s, optional kg);
+* `rpe` log entries: session-RPE load = minutes x CR-10 (Foster et al. 2001); without minutes,
+  the day's detected set durations are used.
+
+Day boundaries: an event belongs to the local calendar day of its *start*. Local means the
+patient's IANA `timezone` (set at `patient add --timezone`), else UTC. Events are grouped by UTC
+hour in SQL before the day is assigned, so zones with a half-hour offset can misplace up to 30
+minutes around midnight. A sitting bout that crosses midnight counts wholly on its start day.
+Log entries carry their own date.
+
+External load (kg): manual sets carry their own kg; sensor-detected reps use the kg of the
+patient's latest prescription edit (`patients.set_prescription`) effective on that day, else 0.
+
+Public API:
+    read_daily(db, patient_id, protocol, start, end, timezone=None) -> DailyRaw
+    category_loads(raw, protocol) -> dict[str, ndarray]   (one value per day per category)
+    weekly_sums(values, days) -> (week_starts, sums)       (rehab weeks from the first day)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+
+from loadmon import storage
+from loadmon.protocols import Protocol
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Event types that are exercises (counted via the protocol's exercise `event`), and types that
+#: are not postures; everything else is a posture/activity class of DESIGN.md.
+EXERCISE_EVENTS = ("bridge_rep", "bridge_hold", "rdl_rep", "hop")
+NOT_WORN = ("nonwear",)
+#: Posture classes counted as upright/active time ("never completely immobilise").
+ACTIVE_TYPES = ("standing", "walking", "running", "cycling", "stairs", "upright", "active")
+
+
+@dataclass(frozen=True)
+class ExerciseDay:
+    """Per-day arrays for one exercise."""
+
+    reps: FloatArray  # reps, holds or ground contacts
+    hold_s: FloatArray  # total hold seconds (holds only)
+    kg_reps: FloatArray  # sum of reps x kg
+
+
+@dataclass(frozen=True)
+class TempoReps:
+    """Individual reps with measured tempo: day index, eccentric s, concentric s."""
+
+    day: IntArray
+    eccentric_s: FloatArray
+    concentric_s: FloatArray
+
+
+@dataclass(frozen=True)
+class DailyRaw:
+    """Everything `compare` and `alerts` need, one array element per day."""
+
+    first_day: date
+    n_days: int
+    exercises: dict[str, ExerciseDay]
+    sitting_min: FloatArray
+    sitting_longest_min: FloatArray
+    sitting_bouts_day: IntArray  # one element per bout
+    sitting_bouts_min: FloatArray
+    wear_min: FloatArray
+    active_min: FloatArray
+    srpe: FloatArray
+    set_minutes: FloatArray
+    tempo: dict[str, TempoReps]
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def days(self) -> list[str]:
+        return [(self.first_day + timedelta(days=i)).isoformat() for i in range(self.n_days)]
+
+    def index(self, day: str | date) -> int:
+        d = date.fromisoformat(day) if isinstance(day, str) else day
+        return (d - self.first_day).days
+
+
+def _zeros(n: int) -> FloatArray:
+    return np.zeros(n, dtype=np.float64)
+
+
+class _DayMapper:
+    """UTC hour key ('YYYY-MM-DDTHH') -> day index (or -1 outside the range)."""
+
+    def __init__(self, first: date, n: int, tz: str | None) -> None:
+        self.first = first
+        self.n = n
+        self.tz = ZoneInfo(tz) if tz else None
+        self.cache: dict[str, int] = {}
+
+    def __call__(self, key: str) -> int:
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        if self.tz is None:
+            d = date.fromisoformat(key[:10])
+        else:
+            dt = datetime.fromisoformat(key[:13] + ":00:00+00:00")
+            d = dt.astimezone(self.tz).date()
+        i = (d - self.first).days
+        if i < 0 or i >= self.n:
+            i = -1
+        self.cache[key] = i
+        return i
+
+
+def read_daily(
+    db: storage.Database,
+    patient_id: int,
+    protocol: Protocol,
+    start: str | date,
+    end: str | date,
+    *,
+    timezone: str | None = None,
+) -> DailyRaw:
+    """Read one patient's daily raw load from `start` to `end` (inclusive, local days)."""
+    first = date.fromisoformat(start) if isinstance(start, str) else start
+    last = date.fromisoformat(end) if isinstance(end, str) else end
+    n = max((last - first).days + 1, 0)
+    to_day = _DayMapper(first, n, timezone)
+    lo = (first - timedelta(days=1)).isoformat()
+    hi = (last + timedelta(days=2)).isoformat()
+
+    exercises = {name: ExerciseDay(_zeros(n), _zeros(n), _zeros(n)) for name in protocol.exercises}
+    event_to_ex = {ex.event: ex.name for ex in protocol.exercises.values() if ex.event}
+    kg = _prescribed_kg(db, patient_id, protocol, first, n)
+
+    wear = _zeros(n)
+    active = _zeros(n)
+    # Aggregated per UTC hour and type (fast even for a year of events).
+    rows = db.execute(
+        "SELECT substr(start_utc, 1, 13), type, count(*), "
+        "sum(CASE WHEN type = 'bridge_hold' "
+        "    THEN coalesce(json_extract(data, '$.hold_s'), end_s - start_s) ELSE 0 END), "
+        "sum(end_s - start_s) "
+        "FROM events WHERE patient_id = ? AND start_utc >= ? AND start_utc < ? "
+        "AND type != 'sitting' GROUP BY 1, 2",
+        [patient_id, lo, hi],
+    ).fetchall()
+    for key, typ, count, hold, dur in rows:
+        i = to_day(key)
+        if i < 0:
+            continue
+        ex_name = event_to_ex.get(typ)
+        if ex_name is not None:
+            e = exercises[ex_name]
+            e.reps[i] += count
+            e.hold_s[i] += hold or 0.0
+            e.kg_reps[i] += count * kg[ex_name][i]
+        elif typ not in EXERCISE_EVENTS and typ not in NOT_WORN:
+            wear[i] += (dur or 0.0) / 60.0
+            if typ in ACTIVE_TYPES:
+                active[i] += (dur or 0.0) / 60.0
+
+    # Sitting bouts, individually (for the longest bout and bouts over the limit).
+    sit = db.execute(
+        "SELECT substr(start_utc, 1, 13), end_s - start_s FROM events "
+        "WHERE patient_id = ? AND type = 'sitting' AND start_utc >= ? AND start_utc < ?",
+        [patient_id, lo, hi],
+    ).fetchall()
+    bout_day = np.fromiter((to_day(k) for k, _ in sit), dtype=np.int64, count=len(sit))
+    bout_min = np.fromiter(
+        (float(d or 0.0) / 60.0 for _, d in sit), dtype=np.float64, count=len(sit)
+    )
+    keep = bout_day >= 0
+    bout_day, bout_min = bout_day[keep], bout_min[keep]
+    sitting = np.bincount(bout_day, weights=bout_min, minlength=n).astype(np.float64)[:n]
+    longest = _zeros(n)
+    if bout_day.size:
+        np.maximum.at(longest, bout_day, bout_min)
+    wear += sitting
+
+    # Tempo of individual reps for exercises whose events carry it.
+    tempo: dict[str, TempoReps] = {}
+    for typ, ex_name in event_to_ex.items():
+        if typ != "rdl_rep":
+            continue
+        reps = db.execute(
+            "SELECT substr(start_utc, 1, 13), json_extract(data, '$.eccentric_s'), "
+            "json_extract(data, '$.concentric_s') FROM events "
+            "WHERE patient_id = ? AND type = ? AND start_utc >= ? AND start_utc < ? "
+            "AND json_extract(data, '$.eccentric_s') IS NOT NULL "
+            "AND json_extract(data, '$.concentric_s') IS NOT NULL",
+            [patient_id, typ, lo, hi],
+        ).fetchall()
+        d = np.fromiter((to_day(r[0]) for r in reps), dtype=np.int64, count=len(reps))
+        ecc = np.fromiter((float(r[1]) for r in reps), dtype=np.float64, count=len(reps))
+        con = np.fromiter((float(r[2]) for r in reps), dtype=np.float64, count=len(reps))
+        m = d >= 0
+        tempo[ex_name] = TempoReps(d[m], ecc[m], con[m])
+
+    # Detector sets: counted only where that recording has no per-rep events of the exercise.
+    with_events = {
+        (int(r[0]), str(r[1]))
+        for r in db.execute(
+            "SELECT DISTINCT recording_id, type FROM events WHERE patient_id = ? "
+            "AND start_utc >= ? AND start_utc < ? AND type IN (?, ?, ?, ?)",
+            [patient_id, lo, hi, *EXERCISE_EVENTS],
+        ).fetchall()
+    }
+    set_minutes = _zeros(n)
+    for key, rid, ex_name, reps_n, dur, hold_s in db.execute(
+        "SELECT substr(start_utc, 1, 13), recording_id, exercise, reps, end_s - start_s, "
+        "json_extract(data, '$.hold_s') FROM sets "
+        "WHERE patient_id = ? AND start_utc >= ? AND start_utc < ?",
+        [patient_id, lo, hi],
+    ).fetchall():
+        i = to_day(key)
+        if i < 0:
+            continue
+        set_minutes[i] += (dur or 0.0) / 60.0
+        ex = protocol.exercises.get(ex_name)
+        if ex is None or (ex.event is not None and (int(rid), ex.event) in with_events):
+            continue
+        e = exercises[ex.name]
+        e.reps[i] += reps_n or 0
+        if ex.kind == "hold":
+            e.hold_s[i] += float(hold_s) * (reps_n or 0) if hold_s is not None else (dur or 0.0)
+        e.kg_reps[i] += (reps_n or 0) * kg[ex.name][i]
+
+    # The patient log.
+    log = [
+        dict(json.loads(r[3] or "{}"), id=r[0], date=r[1], kind=r[2])
+        for r in db.execute(
+            "SELECT id, date, kind, data FROM log_entries WHERE patient_id = ? "
+            "AND date >= ? AND date <= ? ORDER BY date, id",
+            [patient_id, first.isoformat(), last.isoformat()],
+        ).fetchall()
+    ]
+    srpe = _zeros(n)
+    for entry in log:
+        i = (date.fromisoformat(entry["date"]) - first).days
+        if entry["kind"] == "set":
+            ex = protocol.exercises.get(entry.get("exercise", ""))
+            if ex is None:
+                continue
+            e = exercises[ex.name]
+            reps_n = float(entry.get("reps") or 0)
+            e.reps[i] += reps_n
+            if ex.kind == "hold":
+                e.hold_s[i] += reps_n * float(entry.get("hold_s") or 0.0)
+            w = entry.get("kg")
+            e.kg_reps[i] += reps_n * (float(w) if w is not None else kg[ex.name][i])
+        elif entry["kind"] == "rpe":
+            minutes = entry.get("minutes")
+            mins = float(minutes) if minutes is not None else set_minutes[i]
+            srpe[i] += mins * float(entry.get("rpe") or 0.0)
+
+    return DailyRaw(
+        first_day=first,
+        n_days=n,
+        exercises=exercises,
+        sitting_min=sitting,
+        sitting_longest_min=longest,
+        sitting_bouts_day=bout_day,
+        sitting_bouts_min=bout_min,
+        wear_min=wear,
+        active_min=active,
+        srpe=srpe,
+        set_minutes=set_minutes,
+        tempo=tempo,
+        log=log,
+    )
+
+
+def _prescribed_kg(
+    db: storage.Database, patient_id: int, protocol: Protocol, first: date, n: int
+) -> dict[str, FloatArray]:
+    """kg per day per exercise from the prescription edits (step function, 0 before any)."""
+    out = {name: _zeros(n) for name in protocol.exercises}
+    for day, data in db.execute(
+        "SELECT date, data FROM log_entries WHERE patient_id = ? AND kind = 'prescription' "
+        "ORDER BY date, id",
+        [patient_id],
+    ).fetchall():
+        d = json.loads(data or "{}")
+        name, kg = d.get("exercise"), d.get("kg")
+        if name not in out or kg is None:
+            continue
+        i = max((date.fromisoformat(day) - first).days, 0)
+        if i < n:
+            out[name][i:] = float(kg)
+    return out
+
+
+def category_loads(raw: DailyRaw, protocol: Protocol) -> dict[str, FloatArray]:
+    """Each protocol category's daily value (see `Category.measure`)."""
+    out: dict[str, FloatArray] = {}
+    for name, cat in protocol.categories.items():
+        if cat.measure == "sitting_min":
+            out[name] = raw.sitting_min.copy()
+        elif cat.measure == "srpe":
+            out[name] = raw.srpe.copy()
+        else:
+            v = _zeros(raw.n_days)
+            for ex in cat.exercises:
+                e = raw.exercises[ex]
+                v += {"hold_s": e.hold_s, "reps": e.reps, "kg_reps": e.kg_reps}[cat.measure]
+            out[name] = v
+    return out
+
+
+def total_load(loads: dict[str, FloatArray], protocol: Protocol, n: int) -> FloatArray:
+    """Weighted sum of the categories (`total_weight`; "rep-equivalents", a convention)."""
+    total = _zeros(n)
+    for name, cat in protocol.categories.items():
+        if cat.total_weight:
+            total += cat.total_weight * loads[name]
+    return total
+
+
+def weekly_sums(values: FloatArray, first_day: date) -> tuple[list[str], FloatArray]:
+    """Sums over consecutive 7-day rehab weeks starting at `first_day` (last may be partial)."""
+    n = values.shape[0]
+    n_weeks = (n + 6) // 7
+    padded = np.zeros(n_weeks * 7, dtype=np.float64)
+    padded[:n] = values
+    sums = padded.reshape(n_weeks, 7).sum(axis=1)
+    starts = [(first_day + timedelta(days=7 * w)).isoformat() for w in range(n_weeks)]
+    return starts, sums
+
+
+def utc_day(ts: str) -> str:
+    """The UTC calendar day of an ISO timestamp."""
+    return datetime.fromisoformat(ts).astimezone(UTC).date().isoformat()

@@ -1,0 +1,844 @@
+"""Provides rehab protocols: read and validate protocols/*.toml into frozen dataclasses.
+
+A protocol file is data: exercises, load categories, phases with dosage, target bands,
+progression limits, first-exposure caps, sitting and pain limits, entry/exit criteria and the
+rules' thresholds, each with a `source` citation (a seed file and/or a CLINICAL-REFERENCE.md
+row). `read_protocol(path)` validates a file and raises `ProtocolError` naming the file, the
+key (dotted path, e.g. ``phases.2.targets.rdl_reps.low``) and what was expected.
+
+Public API:
+    PROTOCOLS_DIR                         -- the shipped protocols/ folder
+    list_protocols() -> list[Protocol]    -- every shipped protocol, validated
+    get_protocol(name) -> Protocol        -- by id (dashes) or file stem or a path to a .toml
+    read_protocol(path) -> Protocol       -- a physio's own file
+    CATEGORY_MEASURES, EXERCISE_KINDS, SEVERITIES, INTERVENTION_KINDS
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import loadmon
+from loadmon.errors import NotFoundError, ProtocolError
+
+PROTOCOLS_DIR = Path(loadmon.__file__).parents[1] / "protocols"
+
+SCHEMA_VERSION = 1
+EXERCISE_KINDS = ("reps", "hold", "contacts")
+CATEGORY_MEASURES = ("hold_s", "reps", "kg_reps", "sitting_min", "srpe")
+SEVERITIES = ("info", "caution", "alarm")
+BAND_PERIODS = ("day", "week")
+INTERVENTION_KINDS = (
+    "corticosteroid-injection",
+    "prp-injection",
+    "shockwave",
+    "dry-needling",
+    "surgery",
+)
+#: Detector event types that count one unit of an exercise (DESIGN.md analysis JSON).
+EVENT_TYPES = ("bridge_rep", "bridge_hold", "rdl_rep", "hop")
+_SEED_RE = re.compile(r"seeds/\d{3}_[0-9a-f]{16}\.txt")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+Range = tuple[float, float]
+
+
+# --------------------------------------------------------------------------------------------
+# Dataclasses
+
+
+@dataclass(frozen=True)
+class Criterion:
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    label: str
+    kind: str  # reps | hold | contacts
+    event: str | None
+    loaded_hip_flexion: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    label: str
+    unit: str
+    measure: str  # hold_s | reps | kg_reps | sitting_min | srpe
+    exercises: tuple[str, ...]
+    acwr: bool
+    total_weight: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Dosage:
+    exercise: str
+    sets: Range | None
+    reps: Range | None
+    hold_s: Range | None
+    tempo_s: float | None
+    sessions_per_day: Range | None
+    sessions_per_week: Range | None
+    rest_h_min: float | None
+    rest_s: float | None
+    intensity: str
+    source: str
+    evidence: str
+
+    @property
+    def required(self) -> bool:
+        """True when the dosage asks for at least one session (not optional work)."""
+        for r in (self.sessions_per_day, self.sessions_per_week):
+            if r is not None:
+                return r[0] > 0
+        return True
+
+
+@dataclass(frozen=True)
+class Band:
+    category: str
+    low: float
+    high: float
+    per: str  # day | week
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class SittingLimits:
+    max_bout_min: float
+    max_daily_min: float
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class PainLimits:
+    during_max: float
+    next_morning_margin: float
+    baseline_days: int
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Progression:
+    week_on_week_max_pct: float
+    min_previous_week: float
+    categories: tuple[str, ...]
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class FirstExposure:
+    caps: Mapping[str, float]
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class TempoRule:
+    exercises: tuple[str, ...]
+    tolerance_s: float
+    min_share: float
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class AvoidRule:
+    rule: str
+    severity: str
+    exercises: tuple[str, ...]
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str
+    name: str
+    aim: str
+    allowed: tuple[str, ...]
+    prescribed: Mapping[str, Dosage]
+    targets: Mapping[str, Band]
+    sitting: SittingLimits | None
+    pain: PainLimits | None
+    progression: Progression | None
+    first_exposure: FirstExposure | None
+    tempo: TempoRule | None
+    avoid: tuple[AvoidRule, ...]
+    entry: tuple[Criterion, ...]
+    exit: tuple[Criterion, ...]
+    source: str
+    evidence: str
+
+    def required_exercises(self) -> tuple[str, ...]:
+        return tuple(n for n, d in self.prescribed.items() if d.required)
+
+
+@dataclass(frozen=True)
+class AcwrRule:
+    acute_days: int
+    chronic_days: int
+    caution_above: float
+    alarm_above: float
+    low_below: float
+    low_for_days: int
+    min_base_days: int
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class TooLittleRule:
+    max_days_without: int
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class InactivityRule:
+    min_wear_hours: float
+    min_active_minutes: float
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class PostInjectionRule:
+    kinds: tuple[str, ...]
+    window_days: int
+    max_increase_pct: float
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class MilestoneRule:
+    reassess_after_days: int
+    reassess_by_days: int
+    referral_after_days: int
+    referral_by_days: int
+    visa_h_improvement: float
+    pain_improvement: float
+    pain_window_days: int
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Protocol:
+    id: str
+    name: str
+    condition: str
+    path: Path
+    exercises: Mapping[str, Exercise]
+    categories: Mapping[str, Category]
+    phases: Mapping[str, Phase]
+    acwr: AcwrRule
+    too_little: TooLittleRule
+    inactivity: InactivityRule
+    post_injection: PostInjectionRule
+    milestones: MilestoneRule
+    source: str
+    evidence: str
+    phase_ids: tuple[str, ...] = field(default=())
+
+    def phase(self, phase_id: str) -> Phase:
+        try:
+            return self.phases[str(phase_id)]
+        except KeyError:
+            raise NotFoundError(
+                f"protocol {self.id!r} has no phase {phase_id!r} "
+                f"(phases: {', '.join(self.phase_ids)})"
+            ) from None
+
+    def exercise_for_event(self, event_type: str) -> str | None:
+        for ex in self.exercises.values():
+            if ex.event == event_type:
+                return ex.name
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers
+
+
+class _Table:
+    """A TOML table with its dotted path, for precise error messages."""
+
+    def __init__(self, file: Path, path: str, data: Mapping[str, Any]) -> None:
+        self.file = file
+        self.path = path
+        self.data = data
+
+    def key(self, k: str) -> str:
+        return f"{self.path}.{k}" if self.path else k
+
+    def fail(self, k: str, msg: str) -> ProtocolError:
+        return ProtocolError(f"{self.file}: {self.key(k)}: {msg}")
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for k in self.data:
+            if k not in allowed:
+                raise self.fail(
+                    k, f"unknown key (expected one of: {', '.join(sorted(allowed))})"
+                )
+
+    def has(self, k: str) -> bool:
+        return k in self.data
+
+    def raw(self, k: str) -> Any:
+        if k not in self.data:
+            raise self.fail(k, "missing (required)")
+        return self.data[k]
+
+    def str_(self, k: str, default: str | None = None) -> str:
+        if k not in self.data and default is not None:
+            return default
+        v = self.raw(k)
+        if not isinstance(v, str) or not v.strip():
+            raise self.fail(k, f"expected a non-empty string, got {v!r}")
+        return v.strip()
+
+    def source(self, k: str = "source") -> str:
+        s = self.str_(k)
+        if not _SEED_RE.search(s) and "CLINICAL-REFERENCE.md" not in s:
+            raise self.fail(
+                k,
+                "expected a citation naming a seed file (seeds/NNN_<16 hex>.txt) "
+                f"or a CLINICAL-REFERENCE.md row, got {s!r}",
+            )
+        return s
+
+    def num(
+        self,
+        k: str,
+        default: float | None = None,
+        *,
+        lo: float | None = 0.0,
+        hi: float | None = None,
+    ) -> float:
+        if k not in self.data and default is not None:
+            return default
+        v = self.raw(k)
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise self.fail(k, f"expected a number, got {v!r}")
+        f = float(v)
+        if lo is not None and f < lo:
+            raise self.fail(k, f"expected a number >= {lo:g}, got {v!r}")
+        if hi is not None and f > hi:
+            raise self.fail(k, f"expected a number <= {hi:g}, got {v!r}")
+        return f
+
+    def int_(self, k: str, default: int | None = None, *, lo: int = 0) -> int:
+        if k not in self.data and default is not None:
+            return default
+        v = self.raw(k)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.fail(k, f"expected a whole number, got {v!r}")
+        if v < lo:
+            raise self.fail(k, f"expected a whole number >= {lo}, got {v!r}")
+        return v
+
+    def bool_(self, k: str, default: bool) -> bool:
+        if k not in self.data:
+            return default
+        v = self.data[k]
+        if not isinstance(v, bool):
+            raise self.fail(k, f"expected true or false, got {v!r}")
+        return v
+
+    def range_(self, k: str) -> Range | None:
+        if k not in self.data:
+            return None
+        v = self.data[k]
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            if v < 0:
+                raise self.fail(k, f"expected a number >= 0 or [low, high], got {v!r}")
+            return (float(v), float(v))
+        if (
+            isinstance(v, list)
+            and len(v) == 2
+            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+            and 0 <= v[0] <= v[1]
+        ):
+            return (float(v[0]), float(v[1]))
+        raise self.fail(k, f"expected a number or [low, high] with 0 <= low <= high, got {v!r}")
+
+    def names(self, k: str, known: Mapping[str, Any] | None, what: str) -> tuple[str, ...]:
+        v = self.raw(k)
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise self.fail(k, f"expected a list of {what} names, got {v!r}")
+        if known is not None:
+            for x in v:
+                if x not in known:
+                    raise self.fail(
+                        k, f"unknown {what} {x!r} (expected one of: {', '.join(known)})"
+                    )
+        return tuple(v)
+
+    def choice(self, k: str, choices: tuple[str, ...], default: str | None = None) -> str:
+        if k not in self.data and default is not None:
+            return default
+        v = self.raw(k)
+        if v not in choices:
+            raise self.fail(k, f"expected one of {', '.join(choices)}, got {v!r}")
+        return str(v)
+
+    def sub(self, k: str, *, required: bool = True) -> _Table | None:
+        if k not in self.data:
+            if required:
+                raise self.fail(k, "missing table (required)")
+            return None
+        v = self.data[k]
+        if not isinstance(v, dict):
+            raise self.fail(k, f"expected a table, got {v!r}")
+        return _Table(self.file, self.key(k), v)
+
+    def req_sub(self, k: str) -> _Table:
+        t = self.sub(k, required=True)
+        assert t is not None
+        return t
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_protocol(path: str | Path) -> Protocol:
+    """Read and validate one protocol file; `ProtocolError` names the file, key and expectation."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProtocolError(f"{p}: no such protocol file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ProtocolError(f"{p}: cannot read: {e}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ProtocolError(f"{p}: not valid TOML: {e}") from None
+    return _parse(p, data)
+
+
+def _parse(file: Path, data: Mapping[str, Any]) -> Protocol:
+    top = _Table(file, "", data)
+    top.check_keys(
+        {
+            "schema", "id", "name", "condition", "source", "evidence", "exercises",
+            "categories", "acwr", "too_little", "inactivity", "post_injection", "milestones",
+            "defaults", "phases",
+        }
+    )  # fmt: skip
+    schema = top.int_("schema")
+    if schema != SCHEMA_VERSION:
+        raise top.fail("schema", f"expected {SCHEMA_VERSION}, got {schema}")
+    pid = top.str_("id")
+    if not _ID_RE.match(pid):
+        raise top.fail("id", f"expected lower-case letters, digits and dashes, got {pid!r}")
+
+    exercises: dict[str, Exercise] = {}
+    ex_table = top.req_sub("exercises")
+    for name in ex_table.data:
+        t = ex_table.req_sub(name)
+        if not _NAME_RE.match(name):
+            raise ex_table.fail(name, "expected a name of lower-case letters, digits and _")
+        t.check_keys({"label", "kind", "event", "loaded_hip_flexion", "source", "evidence"})
+        event = t.choice("event", EVENT_TYPES) if t.has("event") else None
+        exercises[name] = Exercise(
+            name=name,
+            label=t.str_("label"),
+            kind=t.choice("kind", EXERCISE_KINDS),
+            event=event,
+            loaded_hip_flexion=t.bool_("loaded_hip_flexion", False),
+            source=t.source(),
+        )
+    seen_events: dict[str, str] = {}
+    for ex in exercises.values():
+        if ex.event is not None:
+            if ex.event in seen_events:
+                raise ex_table.fail(
+                    f"{ex.name}.event",
+                    f"event {ex.event!r} is already counted by {seen_events[ex.event]!r}",
+                )
+            seen_events[ex.event] = ex.name
+
+    categories: dict[str, Category] = {}
+    cat_table = top.req_sub("categories")
+    for name in cat_table.data:
+        t = cat_table.req_sub(name)
+        if not _NAME_RE.match(name):
+            raise cat_table.fail(name, "expected a name of lower-case letters, digits and _")
+        t.check_keys(
+            {"label", "unit", "measure", "exercises", "acwr", "total_weight", "source", "evidence"}
+        )
+        measure = t.choice("measure", CATEGORY_MEASURES)
+        if measure in ("sitting_min", "srpe"):
+            if t.has("exercises"):
+                raise t.fail("exercises", f"not used with measure {measure!r}; remove it")
+            exs: tuple[str, ...] = ()
+        else:
+            exs = t.names("exercises", exercises, "exercise")
+            if not exs:
+                raise t.fail("exercises", "expected at least one exercise")
+            for e in exs:
+                kind = exercises[e].kind
+                if measure == "hold_s" and kind != "hold":
+                    raise t.fail("exercises", f"{e!r} is a {kind} exercise; hold_s needs holds")
+                if measure in ("reps", "kg_reps") and kind == "hold":
+                    raise t.fail("exercises", f"{e!r} is a hold; measure {measure!r} needs reps")
+        categories[name] = Category(
+            name=name,
+            label=t.str_("label"),
+            unit=t.str_("unit"),
+            measure=measure,
+            exercises=exs,
+            acwr=t.bool_("acwr", False),
+            total_weight=t.num("total_weight", 0.0),
+            source=t.source(),
+        )
+
+    a = top.req_sub("acwr")
+    a.check_keys(
+        {"acute_days", "chronic_days", "caution_above", "alarm_above", "low_below",
+         "low_for_days", "min_base_days", "source", "evidence"}
+    )  # fmt: skip
+    acwr = AcwrRule(
+        acute_days=a.int_("acute_days", lo=1),
+        chronic_days=a.int_("chronic_days", lo=1),
+        caution_above=a.num("caution_above"),
+        alarm_above=a.num("alarm_above"),
+        low_below=a.num("low_below"),
+        low_for_days=a.int_("low_for_days", lo=1),
+        min_base_days=a.int_("min_base_days", lo=1),
+        source=a.source(),
+        evidence=a.str_("evidence", ""),
+    )
+    if acwr.chronic_days <= acwr.acute_days:
+        raise a.fail("chronic_days", f"expected more than acute_days ({acwr.acute_days})")
+    if acwr.alarm_above < acwr.caution_above:
+        raise a.fail("alarm_above", f"expected >= caution_above ({acwr.caution_above:g})")
+    if acwr.min_base_days > acwr.chronic_days:
+        raise a.fail("min_base_days", f"expected <= chronic_days ({acwr.chronic_days})")
+
+    t = top.req_sub("too_little")
+    t.check_keys({"max_days_without", "source", "evidence"})
+    too_little = TooLittleRule(
+        t.int_("max_days_without", lo=1), t.source(), t.str_("evidence", "")
+    )
+    t = top.req_sub("inactivity")
+    t.check_keys({"min_wear_hours", "min_active_minutes", "source", "evidence"})
+    inactivity = InactivityRule(
+        t.num("min_wear_hours", hi=24),
+        t.num("min_active_minutes", hi=1440),
+        t.source(),
+        t.str_("evidence", ""),
+    )
+    t = top.req_sub("post_injection")
+    t.check_keys({"kinds", "window_days", "max_increase_pct", "source", "evidence"})
+    kinds = t.names("kinds", {k: k for k in INTERVENTION_KINDS}, "intervention")
+    post_injection = PostInjectionRule(
+        kinds,
+        t.int_("window_days", 14, lo=1),
+        t.num("max_increase_pct"),
+        t.source(),
+        t.str_("evidence", ""),
+    )
+    t = top.req_sub("milestones")
+    t.check_keys(
+        {"reassess_after_days", "reassess_by_days", "referral_after_days", "referral_by_days",
+         "visa_h_improvement", "pain_improvement", "pain_window_days", "source", "evidence"}
+    )  # fmt: skip
+    milestones = MilestoneRule(
+        reassess_after_days=t.int_("reassess_after_days", lo=1),
+        reassess_by_days=t.int_("reassess_by_days", lo=1),
+        referral_after_days=t.int_("referral_after_days", lo=1),
+        referral_by_days=t.int_("referral_by_days", lo=1),
+        visa_h_improvement=t.num("visa_h_improvement", hi=100),
+        pain_improvement=t.num("pain_improvement", hi=10),
+        pain_window_days=t.int_("pain_window_days", lo=1),
+        source=t.source(),
+        evidence=t.str_("evidence", ""),
+    )
+    if milestones.reassess_by_days < milestones.reassess_after_days:
+        raise t.fail("reassess_by_days", "expected >= reassess_after_days")
+    if milestones.referral_after_days < 84:
+        raise t.fail(
+            "referral_after_days",
+            "expected >= 84 (specialist/surgical referral never before 3 months of "
+            "conservative care: seeds/000, seeds/003)",
+        )
+    if milestones.referral_by_days < milestones.referral_after_days:
+        raise t.fail("referral_by_days", "expected >= referral_after_days")
+
+    defaults = top.sub("defaults", required=False)
+    if defaults is not None:
+        defaults.check_keys({"pain", "sitting", "progression", "first_exposure", "tempo"})
+
+    phases: dict[str, Phase] = {}
+    ph_table = top.req_sub("phases")
+    if not ph_table.data:
+        raise ph_table.fail("", "expected at least one phase")
+    for phase_id in ph_table.data:
+        phases[phase_id] = _parse_phase(
+            ph_table.req_sub(phase_id), phase_id, exercises, categories, defaults
+        )
+
+    return Protocol(
+        id=pid,
+        name=top.str_("name"),
+        condition=top.str_("condition"),
+        path=file,
+        exercises=MappingProxyType(exercises),
+        categories=MappingProxyType(categories),
+        phases=MappingProxyType(phases),
+        acwr=acwr,
+        too_little=too_little,
+        inactivity=inactivity,
+        post_injection=post_injection,
+        milestones=milestones,
+        source=top.source(),
+        evidence=top.str_("evidence", ""),
+        phase_ids=tuple(phases),
+    )
+
+
+def _section(
+    t: _Table, defaults: _Table | None, name: str
+) -> _Table | None:
+    own = t.sub(name, required=False)
+    if own is not None:
+        if defaults is not None and defaults.has(name):
+            base = defaults.req_sub(name)
+            merged = dict(base.data)
+            if "source" in own.data:
+                merged.pop("evidence", None)  # the default's caveat belongs to its source
+            merged.update(own.data)
+            return _Table(t.file, own.path, merged)
+        return own
+    if defaults is not None:
+        return defaults.sub(name, required=False)
+    return None
+
+
+def _parse_phase(
+    t: _Table,
+    phase_id: str,
+    exercises: Mapping[str, Exercise],
+    categories: Mapping[str, Category],
+    defaults: _Table | None,
+) -> Phase:
+    t.check_keys(
+        {"name", "aim", "allowed", "prescribed", "targets", "sitting", "pain", "progression",
+         "first_exposure", "tempo", "avoid", "entry", "exit", "source", "evidence"}
+    )  # fmt: skip
+    allowed = t.names("allowed", exercises, "exercise") if t.has("allowed") else ()
+    prescribed: dict[str, Dosage] = {}
+    pt = t.sub("prescribed", required=False)
+    if pt is not None:
+        for ex in pt.data:
+            d = pt.req_sub(ex)
+            if ex not in exercises:
+                raise pt.fail(ex, f"unknown exercise (expected one of: {', '.join(exercises)})")
+            if ex not in allowed:
+                raise pt.fail(ex, f"prescribed but not in {t.key('allowed')}")
+            d.check_keys(
+                {"sets", "reps", "hold_s", "tempo_s", "sessions_per_day", "sessions_per_week",
+                 "rest_h_min", "rest_s", "intensity", "source", "evidence"}
+            )  # fmt: skip
+            kind = exercises[ex].kind
+            if kind == "hold" and not d.has("hold_s"):
+                raise d.fail("hold_s", f"missing: {ex!r} is a hold, give hold seconds")
+            if kind != "hold" and not d.has("reps"):
+                raise d.fail("reps", f"missing: {ex!r} is counted in reps/contacts")
+            if not d.has("sessions_per_day") and not d.has("sessions_per_week"):
+                raise d.fail("sessions_per_week", "missing: give sessions_per_day or _per_week")
+            prescribed[ex] = Dosage(
+                exercise=ex,
+                sets=d.range_("sets"),
+                reps=d.range_("reps"),
+                hold_s=d.range_("hold_s"),
+                tempo_s=d.num("tempo_s") if d.has("tempo_s") else None,
+                sessions_per_day=d.range_("sessions_per_day"),
+                sessions_per_week=d.range_("sessions_per_week"),
+                rest_h_min=d.num("rest_h_min") if d.has("rest_h_min") else None,
+                rest_s=d.num("rest_s") if d.has("rest_s") else None,
+                intensity=d.str_("intensity", "-"),
+                source=d.source(),
+                evidence=d.str_("evidence", ""),
+            )
+    targets: dict[str, Band] = {}
+    tt = t.sub("targets", required=False)
+    if tt is not None:
+        for cat in tt.data:
+            b = tt.req_sub(cat)
+            if cat not in categories:
+                raise tt.fail(cat, f"unknown category (expected one of: {', '.join(categories)})")
+            b.check_keys({"low", "high", "per", "source", "evidence"})
+            low, high = b.num("low"), b.num("high")
+            if high < low:
+                raise b.fail("high", f"expected >= low ({low:g}), got {high:g}")
+            targets[cat] = Band(
+                cat, low, high, b.choice("per", BAND_PERIODS, "day"), b.source(),
+                b.str_("evidence", ""),
+            )  # fmt: skip
+
+    sitting = None
+    s = _section(t, defaults, "sitting")
+    if s is not None:
+        s.check_keys({"max_bout_min", "max_daily_min", "source", "evidence"})
+        sitting = SittingLimits(
+            s.num("max_bout_min", hi=1440), s.num("max_daily_min", hi=1440), s.source(),
+            s.str_("evidence", ""),
+        )  # fmt: skip
+    pain = None
+    s = _section(t, defaults, "pain")
+    if s is not None:
+        s.check_keys({"during_max", "next_morning_margin", "baseline_days", "source", "evidence"})
+        pain = PainLimits(
+            s.num("during_max", hi=10), s.num("next_morning_margin", 0.0, hi=10),
+            s.int_("baseline_days", 7, lo=1), s.source(), s.str_("evidence", ""),
+        )  # fmt: skip
+    progression = None
+    s = _section(t, defaults, "progression")
+    if s is not None:
+        s.check_keys(
+            {"week_on_week_max_pct", "min_previous_week", "categories", "source", "evidence"}
+        )
+        progression = Progression(
+            s.num("week_on_week_max_pct"), s.num("min_previous_week", 0.0),
+            s.names("categories", categories, "category"), s.source(), s.str_("evidence", ""),
+        )  # fmt: skip
+    first = None
+    s = _section(t, defaults, "first_exposure")
+    if s is not None:
+        s.check_keys({"caps", "source", "evidence"})
+        caps_t = s.req_sub("caps")
+        caps: dict[str, float] = {}
+        for cat in caps_t.data:
+            if cat not in categories:
+                raise caps_t.fail(
+                    cat, f"unknown category (expected one of: {', '.join(categories)})"
+                )
+            caps[cat] = caps_t.num(cat)
+        first = FirstExposure(MappingProxyType(caps), s.source(), s.str_("evidence", ""))
+    tempo = None
+    s = _section(t, defaults, "tempo")
+    if s is not None:
+        s.check_keys({"exercises", "tolerance_s", "min_share", "source", "evidence"})
+        tempo = TempoRule(
+            s.names("exercises", exercises, "exercise"), s.num("tolerance_s"),
+            s.num("min_share", hi=1.0), s.source(), s.str_("evidence", ""),
+        )  # fmt: skip
+    avoid: list[AvoidRule] = []
+    if t.has("avoid"):
+        raw = t.raw("avoid")
+        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+            raise t.fail("avoid", "expected an array of tables ([[phases.N.avoid]])")
+        for i, item in enumerate(raw):
+            a = _Table(t.file, t.key(f"avoid[{i}]"), item)
+            a.check_keys({"rule", "severity", "exercises", "message", "source", "evidence"})
+            rule = a.str_("rule")
+            if not rule.startswith("phase."):
+                raise a.fail("rule", f"expected a rule id starting with 'phase.', got {rule!r}")
+            exs = a.names("exercises", exercises, "exercise")
+            for e in exs:
+                if e in allowed:
+                    raise a.fail("exercises", f"{e!r} is both allowed and avoided in this phase")
+            avoid.append(
+                AvoidRule(rule, a.choice("severity", SEVERITIES), exs, a.str_("message"),
+                          a.source())
+            )  # fmt: skip
+    return Phase(
+        id=phase_id,
+        name=t.str_("name"),
+        aim=t.str_("aim"),
+        allowed=allowed,
+        prescribed=MappingProxyType(prescribed),
+        targets=MappingProxyType(targets),
+        sitting=sitting,
+        pain=pain,
+        progression=progression,
+        first_exposure=first,
+        tempo=tempo,
+        avoid=tuple(avoid),
+        entry=_criteria(t, "entry"),
+        exit=_criteria(t, "exit"),
+        source=t.source(),
+        evidence=t.str_("evidence", ""),
+    )
+
+
+def _criteria(t: _Table, k: str) -> tuple[Criterion, ...]:
+    if not t.has(k):
+        raise t.fail(k, "missing (required; use [] for none)")
+    raw = t.raw(k)
+    if not isinstance(raw, list):
+        raise t.fail(k, "expected a list of { text = ..., source = ... }")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise t.fail(f"{k}[{i}]", "expected { text = ..., source = ... }")
+        c = _Table(t.file, t.key(f"{k}[{i}]"), item)
+        c.check_keys({"text", "source"})
+        out.append(Criterion(c.str_("text"), c.source()))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Lookup
+
+
+def protocol_files() -> list[Path]:
+    return sorted(PROTOCOLS_DIR.glob("*.toml"))
+
+
+@cache
+def _cached(path: str, mtime_ns: int) -> Protocol:
+    return read_protocol(path)
+
+
+def load_file(path: Path) -> Protocol:
+    """`read_protocol` with a cache keyed on path and modification time."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return read_protocol(path)
+    return _cached(str(path), mtime)
+
+
+def list_protocols() -> list[Protocol]:
+    """Every shipped protocol, validated (a broken file raises `ProtocolError`)."""
+    return [load_file(p) for p in protocol_files()]
+
+
+def get_protocol(name: str) -> Protocol:
+    """A shipped protocol by id (`proximal-hamstring-tendinopathy`) or stem, or a .toml path."""
+    if name.endswith(".toml") or "/" in name:
+        return load_file(Path(name))
+    stem = name.replace("-", "_")
+    path = PROTOCOLS_DIR / f"{stem}.toml"
+    if path.is_file():
+        proto = load_file(path)
+        if proto.id != name.replace("_", "-"):
+            want = stem.replace("_", "-")
+            raise ProtocolError(f"{path}: id: expected {want!r} (the file name), got {proto.id!r}")
+        return proto
+    known = [p.stem.replace("_", "-") for p in protocol_files()]
+    raise NotFoundError(f"no protocol {name!r} (known: {', '.join(known)})")

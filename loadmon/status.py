@@ -1,0 +1,310 @@
+"""Provides a patient's day status and load history: the functions the CLI, TUI and report share.
+
+`day_status(db, patient, day)` returns exactly the `loadmon status --json` object::
+
+    {"date": "2026-11-22", "patient": "ann",
+     "protocol": "proximal-hamstring-tendinopathy", "protocol_name": "...",
+     "phase": "2", "phase_name": "Heavy slow resistance + eccentrics", "phase_since": "...",
+     "day_of_care": 57,                       # days since the patient's start date (0 = start)
+     "loads": {CATEGORY: {"label", "unit",
+                          "value",            # compared with target: the day's value, or the
+                                              #   7-day sum ending today when period == "week"
+                          "today",            # the day's own value
+                          "period": "day" | "week",
+                          "target": [low, high] | null,
+                          "status": "below" | "within" | "above" | null}},
+     "ratios": {CATEGORY or "total": {"acute", "chronic", "ratio" (null if chronic is 0),
+                          "base_days", "week", "previous_week", "week_on_week_pct"}},
+     "adherence": {CATEGORY: {"7d": share | null, "28d": share | null}},
+     "sitting": {"total_min", "longest_bout_min", "limit_bout_min", "limit_daily_min"},
+     "tempo": {EXERCISE: {"reps", "at_tempo", "share", "tempo_s"}},
+     "log": {"pain": [...], "rpe": [...], "sets": [...], "visa_h": {...} | null,
+             "interventions": [...]},
+     "prescribed": {EXERCISE: {"sets", "reps", "hold_s", "tempo_s", "sessions_per_day",
+                               "sessions_per_week", "source"}},
+     "warnings": [{"rule", "severity", "message", "numbers", "source", "category"?}]}
+
+`load_history(db, patient, start, end)` returns a `History` (per-day numpy arrays for plots:
+loads, bands, status, ratios, week sums, phases, warnings); `History.to_dict()` is JSON-able.
+Both compute from the patient's start date (data before it is ignored) so the EWMAs are the
+same whichever window is asked for. See `loadmon.load` for day boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from loadmon import storage
+from loadmon.alerts import Alert, evaluate
+from loadmon.compare import STATUS_NAMES, TOTAL, Comparison, compare
+from loadmon.errors import InputError
+from loadmon.load import DailyRaw, read_daily
+from loadmon.patients import PatientInfo, get_patient_info, parse_date
+from loadmon.protocols import Protocol
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _State:
+    info: PatientInfo
+    protocol: Protocol
+    raw: DailyRaw
+    cmp: Comparison
+    phase_index: NDArray[np.int64]
+
+
+def _num(x: Any, nd: int = 3) -> float | None:
+    if x is None:
+        return None
+    f = float(x)
+    return round(f, nd) if np.isfinite(f) else None
+
+
+def _compute(db: storage.Database, patient: str, end: str) -> _State:
+    info = get_patient_info(db, patient)
+    proto = info.protocol()
+    if end < info.start_date:
+        raise InputError(f"date: {end} is before {patient}'s start date {info.start_date}")
+    raw = read_daily(db, info.id, proto, info.start_date, end, timezone=info.timezone)
+    first = date.fromisoformat(info.start_date)
+    change_idx = np.array(
+        [(date.fromisoformat(c.start_date) - first).days for c in info.phases], dtype=np.int64
+    )
+    ph_ids = [proto.phase(c.phase).id for c in info.phases]  # NotFoundError if removed
+    pos = np.searchsorted(change_idx, np.arange(raw.n_days), side="right") - 1
+    lookup = np.array([proto.phase_ids.index(p) for p in ph_ids], dtype=np.int64)
+    phase_index = lookup[np.maximum(pos, 0)]
+    return _State(info, proto, raw, compare(raw, proto, phase_index), phase_index)
+
+
+def day_status(db: storage.Database, patient: str, day: str | date | None = None) -> dict[str, Any]:
+    """The `loadmon status --json` object for `patient` on `day` (default today)."""
+    d = parse_date(day)
+    st = _compute(db, patient, d)
+    i = st.raw.n_days - 1
+    proto, cmp, raw = st.protocol, st.cmp, st.raw
+    ph = proto.phases[proto.phase_ids[int(st.phase_index[i])]]
+    since = max(c.start_date for c in st.info.phases if c.start_date <= d)
+
+    loads: dict[str, Any] = {}
+    adherence: dict[str, Any] = {}
+    for k, cat in proto.categories.items():
+        has = not np.isnan(cmp.low[k][i])
+        loads[k] = {
+            "label": cat.label,
+            "unit": cat.unit,
+            "value": _num(cmp.compared[k][i]),
+            "today": _num(cmp.loads[k][i]),
+            "period": "week" if cmp.per_week[k][i] else "day",
+            "target": [_num(cmp.low[k][i]), _num(cmp.high[k][i])] if has else None,
+            "status": STATUS_NAMES[int(cmp.status[k][i])],
+        }
+        a7, a28 = cmp.adherence_7d[k][i], cmp.adherence_28d[k][i]
+        if np.isfinite(a7) or np.isfinite(a28):
+            adherence[k] = {"7d": _num(a7), "28d": _num(a28)}
+    ratios = {
+        k: {
+            "acute": _num(cmp.acute[k][i]),
+            "chronic": _num(cmp.chronic[k][i]),
+            "ratio": _num(cmp.ratio[k][i]),
+            "base_days": int(cmp.base[k][i]),
+            "week": _num(cmp.week[k][i]),
+            "previous_week": _num(cmp.previous_week[k][i]),
+            "week_on_week_pct": _num(cmp.week_on_week_pct[k][i], 1),
+        }
+        for k in cmp.ratio
+    }
+    tempo: dict[str, Any] = {}
+    for name, reps in raw.tempo.items():
+        d_ = ph.prescribed.get(name)
+        m = reps.day == i
+        if not m.any():
+            continue
+        t = d_.tempo_s if d_ is not None else None
+        tol = ph.tempo.tolerance_s if ph.tempo is not None else 0.0
+        at = None
+        if t is not None:
+            at = int(np.sum((reps.eccentric_s[m] >= t - tol) & (reps.concentric_s[m] >= t - tol)))
+        n = int(m.sum())
+        tempo[name] = {
+            "reps": n,
+            "at_tempo": at,
+            "share": None if at is None else round(at / n, 3),
+            "tempo_s": t,
+        }
+    log_today = [e for e in raw.log if e["date"] == d]
+    visa = [e for e in raw.log if e["kind"] == "visa_h"]
+
+    def strip(e: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in e.items() if k not in ("id", "kind", "date")}
+
+    alerts = evaluate(raw, cmp, proto, 0, i, i + 1)
+    return {
+        "date": d,
+        "patient": st.info.name,
+        "protocol": proto.id,
+        "protocol_name": proto.name,
+        "phase": ph.id,
+        "phase_name": ph.name,
+        "phase_since": since,
+        "day_of_care": i,
+        "loads": loads,
+        "ratios": ratios,
+        "adherence": adherence,
+        "sitting": {
+            "total_min": _num(raw.sitting_min[i], 1),
+            "longest_bout_min": _num(raw.sitting_longest_min[i], 1),
+            "limit_bout_min": ph.sitting.max_bout_min if ph.sitting else None,
+            "limit_daily_min": ph.sitting.max_daily_min if ph.sitting else None,
+        },
+        "tempo": tempo,
+        "log": {
+            "pain": [strip(e) for e in log_today if e["kind"] == "pain"],
+            "rpe": [strip(e) for e in log_today if e["kind"] == "rpe"],
+            "sets": [strip(e) for e in log_today if e["kind"] == "set"],
+            "visa_h": {"date": visa[-1]["date"], "score": visa[-1]["score"]} if visa else None,
+            "interventions": [strip(e) for e in log_today if e["kind"] == "intervention"],
+        },
+        "prescribed": {
+            name: {
+                "sets": dz.sets,
+                "reps": dz.reps,
+                "hold_s": dz.hold_s,
+                "tempo_s": dz.tempo_s,
+                "sessions_per_day": dz.sessions_per_day,
+                "sessions_per_week": dz.sessions_per_week,
+                "source": dz.source,
+            }
+            for name, dz in ph.prescribed.items()
+        },
+        "warnings": [a.to_dict() for a in alerts],
+    }
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-day arrays from `start` to `end` (inclusive) for trend plots.
+
+    Dict keys are protocol categories; `loads`, `acute`, `chronic`, `ratio`, `week`,
+    `previous_week` and `week_on_week_pct` also have "total". `low`/`high` are NaN where a
+    category has no target; `status` uses -1 below, 0 within, 1 above, 2 no target."""
+
+    patient: str
+    protocol: str
+    days: list[str]
+    phase: list[str]
+    phase_changes: list[dict[str, str]]
+    categories: dict[str, dict[str, str]]
+    loads: dict[str, FloatArray]
+    compared: dict[str, FloatArray]
+    per_week: dict[str, NDArray[np.bool_]]
+    low: dict[str, FloatArray]
+    high: dict[str, FloatArray]
+    status: dict[str, NDArray[np.int8]]
+    acute: dict[str, FloatArray]
+    chronic: dict[str, FloatArray]
+    ratio: dict[str, FloatArray]
+    week: dict[str, FloatArray]
+    previous_week: dict[str, FloatArray]
+    week_on_week_pct: dict[str, FloatArray]
+    sitting_longest_min: FloatArray
+    warnings: list[Alert]
+
+    def to_dict(self) -> dict[str, Any]:
+        def arr(a: NDArray[Any]) -> list[Any]:
+            if a.dtype.kind == "f":
+                return [None if not np.isfinite(x) else round(float(x), 3) for x in a]
+            return [int(x) if a.dtype.kind in "iu" else bool(x) for x in a]
+
+        def dd(m: dict[str, NDArray[Any]]) -> dict[str, list[Any]]:
+            return {k: arr(v) for k, v in m.items()}
+
+        return {
+            "patient": self.patient,
+            "protocol": self.protocol,
+            "days": self.days,
+            "phase": self.phase,
+            "phase_changes": self.phase_changes,
+            "categories": self.categories,
+            "loads": dd(self.loads),
+            "compared": dd(self.compared),
+            "per_week": dd(self.per_week),
+            "low": dd(self.low),
+            "high": dd(self.high),
+            "status": {k: [STATUS_NAMES[int(x)] for x in v] for k, v in self.status.items()},
+            "acute": dd(self.acute),
+            "chronic": dd(self.chronic),
+            "ratio": dd(self.ratio),
+            "week": dd(self.week),
+            "previous_week": dd(self.previous_week),
+            "week_on_week_pct": dd(self.week_on_week_pct),
+            "sitting_longest_min": arr(self.sitting_longest_min),
+            "warnings": [dict(a.to_dict(), date=a.date) for a in self.warnings],
+        }
+
+
+def load_history(
+    db: storage.Database,
+    patient: str,
+    start: str | date | None = None,
+    end: str | date | None = None,
+) -> History:
+    """Per-day loads, bands, ratios, phases and warnings of `patient` on [start, end].
+
+    `start` defaults to the patient's start date, `end` to today."""
+    e = parse_date(end)
+    st = _compute(db, patient, e)
+    s = st.info.start_date if start is None else max(parse_date(start, "start"), st.info.start_date)
+    if s > e:
+        raise InputError(f"start: {s} is after end {e}")
+    i0 = (date.fromisoformat(s) - st.raw.first_day).days
+    i1 = st.raw.n_days
+    sl = slice(i0, i1)
+    cmp, proto = st.cmp, st.protocol
+
+    def cut(m: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
+        return {k: v[sl].copy() for k, v in m.items()}
+
+    phase = [proto.phase_ids[int(j)] for j in st.phase_index[sl]]
+    changes = [
+        {"date": c.start_date, "phase": c.phase, "name": proto.phases[c.phase].name}
+        for c in st.info.phases
+        if c.start_date <= e
+    ]
+    cats = {k: {"label": c.label, "unit": c.unit} for k, c in proto.categories.items()}
+    cats[TOTAL] = {"label": "Total load", "unit": "rep-equivalents"}
+    return History(
+        patient=st.info.name,
+        protocol=proto.id,
+        days=[(date.fromisoformat(s) + timedelta(days=k)).isoformat() for k in range(i1 - i0)],
+        phase=phase,
+        phase_changes=changes,
+        categories=cats,
+        loads=cut(cmp.loads),
+        compared=cut(cmp.compared),
+        per_week=cut(cmp.per_week),
+        low=cut(cmp.low),
+        high=cut(cmp.high),
+        status=cut(cmp.status),
+        acute=cut(cmp.acute),
+        chronic=cut(cmp.chronic),
+        ratio=cut(cmp.ratio),
+        week=cut(cmp.week),
+        previous_week=cut(cmp.previous_week),
+        week_on_week_pct=cut(cmp.week_on_week_pct),
+        sitting_longest_min=st.raw.sitting_longest_min[sl].copy(),
+        warnings=evaluate(st.raw, cmp, proto, 0, i0, i1),
+    )
+
+
+def warnings_between(
+    db: storage.Database, patient: str, start: str | date, end: str | date
+) -> list[Alert]:
+    """All warnings of `patient` on [start, end], oldest first."""
+    return load_history(db, patient, start, end).warnings

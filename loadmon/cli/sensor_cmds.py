@@ -1,0 +1,358 @@
+"""Provides the sensor commands: devices (list, decode), scan, and record (real or virtual)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from loadmon import storage
+from loadmon.cli import db_option
+from loadmon.errors import InputError
+
+
+@click.group("devices", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+def devices_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the supported sensor profiles (devices/*.toml)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from loadmon.profiles import load_profiles
+
+    profiles = load_profiles()
+    if as_json:
+        click.echo(json.dumps([_profile_dict(p) for p in profiles], indent=1))
+        return
+    click.echo(f"{'profile':<22} {'sensor':<26} {'rates (Hz)':<24} {'gyro':<5} clock")
+    for p in profiles:
+        rates = ",".join(str(r) for r in p.acc.rates_hz)
+        if p.acc.rate_range_hz:
+            rates = f"{p.acc.rate_range_hz[0]}–{p.acc.rate_range_hz[1]}"
+        click.echo(
+            f"{p.id:<22} {p.name:<26} {rates:<24} {'yes' if p.has_gyro else 'no':<5} {p.clock}"
+        )
+
+
+def _profile_dict(p: Any) -> dict[str, Any]:
+    return {
+        "profile": p.id,
+        "name": p.name,
+        "vendor": p.vendor,
+        "family": p.family,
+        "name_patterns": list(p.name_patterns),
+        "acc_rates_hz": list(p.acc.rates_hz),
+        "acc_ranges_g": list(p.acc.ranges),
+        "gyro_ranges_dps": list(p.gyro.ranges) if p.gyro else None,
+        "clock": p.clock,
+    }
+
+
+@devices_cmd.command("decode")
+@click.argument("profile")
+@click.argument("hex_payload", metavar="HEX")
+@click.option("--factor", type=float, default=None, help="Polar FACTOR from the start response.")
+@click.option("--range", "rng", type=int, default=None, help="Configured range (MetaWear scale).")
+def decode_cmd(profile: str, hex_payload: str, factor: float | None, rng: int | None) -> None:
+    """Decode one notification (hex bytes) and print its samples as JSON."""
+    from loadmon.decoders import DecodeSettings, decode, default_settings
+    from loadmon.profiles import get_profile
+
+    prof = get_profile(profile)
+    cleaned = "".join(hex_payload.split()).replace(":", "").replace("-", "")
+    try:
+        payload = bytes.fromhex(cleaned)
+    except ValueError:
+        raise InputError(
+            f"HEX must be hexadecimal bytes like '02 00 01 ...', got {hex_payload!r}"
+        ) from None
+    base = default_settings(prof)
+    s = DecodeSettings(
+        acc_factor=factor if factor is not None else base.acc_factor,
+        gyro_factor=factor if factor is not None else base.gyro_factor,
+        acc_range=rng or base.acc_range,
+        gyro_range=rng or base.gyro_range,
+    )
+    from loadmon.errors import DecodeError
+
+    try:
+        block = decode(prof, payload, 0.0, s)
+    except DecodeError as e:
+        raise InputError(f"cannot decode as {prof.id}: {e}") from None
+    out: dict[str, Any] = {}
+    if block is None:
+        out["message"] = "not a sample packet (a command reply)"
+    else:
+        if block.acc is not None:
+            out["acc_g"] = [[round(float(v), 6) for v in row] for row in block.acc]
+        if block.gyro is not None:
+            out["gyro_dps"] = [[round(float(v), 5) for v in row] for row in block.gyro]
+        if block.device_time_ns is not None:
+            if prof.clock == "device_ns_last":
+                from loadmon.recording import POLAR_EPOCH_UNIX_NS
+
+                out["t"] = (block.device_time_ns + POLAR_EPOCH_UNIX_NS) / 1e9
+            else:
+                out["t"] = block.device_time_ns / 1e9
+            out["t_ref"] = block.time_ref
+    click.echo(json.dumps(out))
+
+
+@click.command("scan")
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to listen.")
+@click.option("--virtual", is_flag=True, help="Scan the virtual radio (one emulator per profile).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def scan_cmd(timeout: float, virtual: bool, as_json: bool) -> None:
+    """List nearby sensors that match a device profile."""
+    found = asyncio.run(_scan(timeout, virtual))
+    if as_json:
+        click.echo(json.dumps(
+            [{"address": f.address, "name": f.name, "rssi": f.rssi, "profile": f.profile.id}
+             for f in found], indent=1))
+        return
+    if not found:
+        click.echo("no matching sensors found")
+        return
+    for f in found:
+        click.echo(f"{f.address}  {f.rssi:>4} dBm  {f.name:<26} {f.profile.id}")
+
+
+async def _scan(timeout: float, virtual: bool) -> list[Any]:
+    from loadmon.sensor.scan import scan
+
+    if not virtual:
+        return await scan(timeout)
+    from loadmon.profiles import load_profiles
+    from loadmon.sensor.virtual.backend import VirtualBleakScanner
+    from loadmon.sensor.virtual.emulators import demo_recording, make_sensor
+
+    sensors = []
+    for p in load_profiles():
+        s = make_sensor(p, demo_recording(p.acc.default_rate_hz, 5.0))
+        await s.attach()
+        sensors.append(s)
+    try:
+        return await scan(min(timeout, 1.0), backend=VirtualBleakScanner)
+    finally:
+        for s in sensors:
+            await s.close()
+
+
+@click.command("record")
+@click.option("--device", "-d", "device", required=True,
+              help="Sensor address or name, or virtual:PROFILE for an emulated sensor.")
+@click.option("--profile", default=None, help="Device profile (default: from the sensor's name).")
+@click.option("--patient", "-p", required=True, help="Patient the recording belongs to.")
+@click.option("--create", is_flag=True, help="Create the patient if it does not exist.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--rate", type=int, default=None, help="Sample rate in Hz (default: profile's).")
+@click.option("--no-gyro", is_flag=True, help="Accelerometer only.")
+@click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="virtual: the recording the emulated sensor plays (default: a demo signal).")
+@click.option("--speed", type=float, default=1.0, show_default=True,
+              help="virtual: play the replay this many times faster than real time.")
+@click.option("--reps/--no-reps", "show_reps", default=None,
+              help="Show reps, holds and hops as they happen (default: on a terminal).")
+@click.option("--fault-drop-at", type=float, default=None, hidden=True)
+@click.option("--fault-malformed-every", type=int, default=0, hidden=True)
+@click.option("--fault-lose-every", type=int, default=0, hidden=True)
+@click.option("--fault-cp-error", type=int, default=None, hidden=True)
+@db_option
+def record_cmd(
+    device: str,
+    profile: str | None,
+    patient: str,
+    create: bool,
+    duration: float | None,
+    rate: int | None,
+    no_gyro: bool,
+    replay: Path | None,
+    speed: float,
+    show_reps: bool | None,
+    fault_drop_at: float | None,
+    fault_malformed_every: int,
+    fault_lose_every: int,
+    fault_cp_error: int | None,
+    db_path: str | None,
+) -> None:
+    """Stream a sensor into the database, showing sample rate and gaps live."""
+    from loadmon.sensor.virtual.emulators import Faults
+
+    if speed <= 0:
+        raise InputError("--speed must be positive")
+    if duration is not None and duration <= 0:
+        raise InputError("--duration must be positive")
+    faults = Faults(
+        drop_link_at_s=fault_drop_at,
+        malformed_every=fault_malformed_every,
+        lose_every=fault_lose_every,
+        cp_error=fault_cp_error,
+    )
+    from loadmon.profiles import get_profile
+    from loadmon.recording import read_recording
+
+    # Validate everything we can before touching the database.
+    named = profile or (device.split(":", 1)[1] if device.startswith("virtual:") else None)
+    if named is not None:
+        prof = get_profile(named)
+        if rate is not None:
+            prof.check_rate(rate)
+    source_rec = read_recording(replay) if replay is not None else None
+    db = storage.open_db(db_path)
+    row = storage.find_patient(db, patient)
+    if row is None and not create:
+        raise InputError(
+            f"no patient called {patient!r}; add them with 'loadmon patient add' or pass --create"
+        )
+    pid = int(row["id"]) if row is not None else storage.add_patient(db, patient)
+    result = asyncio.run(
+        _record(db, pid, device, profile, duration, rate, not no_gyro, replay, source_rec, speed,
+                faults,
+                sys.stdout.isatty() if show_reps is None else show_reps)
+    )
+    msg = (
+        f"recorded {result.n_samples} samples ({result.duration_s:.1f} s) as recording "
+        f"{result.recording_id} for {patient}: {result.gaps} gap(s), "
+        f"{result.malformed} malformed packet(s) skipped, {result.reconnects} reconnect(s)"
+    )
+    if result.status != "complete":
+        msg += f" [{result.status}]"
+    click.echo(msg)
+
+
+async def _record(
+    db: storage.Database,
+    patient_id: int,
+    device: str,
+    profile_name: str | None,
+    duration: float | None,
+    rate: int | None,
+    gyro: bool,
+    replay: Path | None,
+    source_rec: Any,
+    speed: float,
+    faults: Any,
+    show_reps: bool = False,
+) -> Any:
+    from loadmon.profiles import get_profile, profile_for_name
+    from loadmon.sensor.record import Recorder
+    from loadmon.sensor.stream import SensorStream, StreamOptions
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sensor = None
+    kw: dict[str, Any] = {}
+    time_scale = 1.0
+    target = device
+    if device.startswith("virtual:"):
+        from loadmon.sensor.virtual.backend import VirtualBleakClient, VirtualBleakScanner
+        from loadmon.sensor.virtual.emulators import demo_recording, make_sensor
+
+        prof = get_profile(profile_name or device.split(":", 1)[1])
+        run_rate = rate or prof.acc.default_rate_hz
+        src = source_rec if source_rec is not None else demo_recording(run_rate)
+        sensor = make_sensor(prof, src, speed=speed, faults=faults)
+        await sensor.attach()
+        target = sensor.name
+        kw = {"client_backend": VirtualBleakClient, "scanner_backend": VirtualBleakScanner}
+        time_scale = speed
+        source = f"virtual:{prof.id}" + (f" replaying {replay}" if replay else " (demo signal)")
+    else:
+        if replay is not None or speed != 1.0:
+            raise InputError("--replay and --speed only apply to --device virtual:PROFILE")
+        maybe = get_profile(profile_name) if profile_name else None
+        if maybe is not None:
+            prof = maybe
+        else:
+            from loadmon.sensor.scan import find_device
+
+            found = await find_device(device)
+            guessed = profile_for_name(found.name)
+            if guessed is None:
+                raise InputError(
+                    f"{found.name or found.address} matches no device profile; pass --profile"
+                )
+            prof = guessed
+            target = found  # type: ignore[assignment]
+        source = f"ble:{device}"
+    opts = StreamOptions(rate_hz=rate, gyro=gyro, time_scale=time_scale)
+    stream = SensorStream(prof, target, opts, **kw)
+    tty = sys.stdout.isatty()
+
+    live = _LiveReps(stream.rate_hz) if show_reps else None
+
+    def show(rec: Recorder) -> None:
+        if live is not None:
+            for ev in live.poll():
+                click.echo(("\r" if tty else "") + ev)
+        st = rec.stream.stats
+        line = (
+            f"recording {rec.recording_id}: {st.last_t:7.1f} s  {st.rate_hz:6.1f} Hz  "
+            f"{rec.n_samples} samples stored  {st.gaps} gap(s)  {st.malformed} bad packet(s)"
+            + ("" if st.connected else "  [reconnecting]")
+        )
+        click.echo(("\r" + line) if tty else line, nl=not tty)
+
+    waiter = None
+    if sensor is not None:
+        async def end_of_replay() -> None:
+            await sensor.finished.wait()
+            await asyncio.sleep(0.3)  # let the last notifications arrive
+            stop.set()
+
+        waiter = asyncio.ensure_future(end_of_replay())
+    try:
+        recorder = Recorder(db, patient_id, stream, source=source, on_status=show,
+                            on_samples=live.add if live is not None else None)
+        return await recorder.run(duration_s=duration, stop=stop)
+    finally:
+        if tty:
+            click.echo("")
+        if waiter is not None:
+            waiter.cancel()
+        if sensor is not None:
+            await sensor.close()
+
+
+class _LiveReps:
+    """Reps, holds and hops as they become final, if the live detectors are installed."""
+
+    def __init__(self, rate_hz: float) -> None:
+        self.pending: list[Any] = []
+        self.analyzer: Any = None
+        try:
+            from loadmon.analysis.streaming import StreamingAnalyzer
+        except ImportError:
+            return
+        self.analyzer = StreamingAnalyzer(sample_rate_hz=rate_hz)
+
+    def add(self, samples: Any) -> None:
+        if self.analyzer is not None:
+            self.pending.append(samples)
+
+    def poll(self) -> list[str]:
+        if self.analyzer is None:
+            return []
+        out = []
+        pending, self.pending = self.pending, []
+        try:
+            for s in pending:
+                for ev in self.analyzer.feed(s.t, s.acc, s.gyro):
+                    out.append(f"  {ev.type.replace('_', ' ')}: {ev.start_s:.1f}–{ev.end_s:.1f} s")
+        except Exception as e:  # live counting must never stop a recording
+            self.analyzer = None
+            out.append(f"  (live rep counting stopped: {e})")
+        return out
+
+
+def register(group: click.Group) -> None:
+    group.add_command(devices_cmd)
+    group.add_command(scan_cmd)
+    group.add_command(record_cmd)

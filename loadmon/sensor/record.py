@@ -1,0 +1,235 @@
+"""Provides the recorder: stream a sensor into the database, committing at least once a second.
+
+Samples go in with `storage.append_samples` inside `db.atomic()` every `FLUSH_S`, together with
+any gaps and the running totals of the `recordings` row, so `kill -9` loses at most the last
+second and never leaves a half-written block. A clean stop (duration, SIGINT/SIGTERM, end of
+a replay) flushes and marks the row `complete` or `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from loadmon import storage
+from loadmon.errors import LoadmonError
+from loadmon.recording import Recording
+from loadmon.sensor.stream import Gap, Samples, SensorStream
+
+FLUSH_S = 0.5
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    recording_id: int
+    n_samples: int
+    duration_s: float
+    gaps: int
+    malformed: int
+    reconnects: int
+    status: str
+
+
+class Recorder:
+    """Owns one `recordings` row and appends what a `SensorStream` yields."""
+
+    def __init__(
+        self,
+        db: storage.Database,
+        patient_id: int,
+        stream: SensorStream,
+        *,
+        placement: str = "thigh",
+        source: str | None = None,
+        on_status: Callable[[Recorder], None] | None = None,
+        on_samples: Callable[[Samples], None] | None = None,
+        flush_s: float = FLUSH_S,
+    ) -> None:
+        self.db = db
+        self.patient_id = patient_id
+        self.stream = stream
+        self.placement = placement
+        self.source = source
+        self.on_status = on_status
+        self.on_samples = on_samples
+        self.flush_s = flush_s
+        self.recording_id: int | None = None
+        self.n_samples = 0
+        self.n_gaps = 0
+        self.last_t = 0.0
+        self._pending: list[Samples] = []
+        #: Samples already committed as small blocks since the last merge, and the first
+        #: seq among those blocks: they are rewritten as one block every BLOCK_SAMPLES.
+        self._unmerged: list[Samples] = []
+        self._unmerged_n = 0
+        self._merge_seq: int | None = None
+        self._gaps: list[Gap] = []
+        self._start_set = False
+
+    @property
+    def has_gyro(self) -> bool:
+        return self.stream.session.use_gyro
+
+    def _scales(self) -> tuple[float, float]:
+        s = self.stream.session.settings
+        # The sensor's own step: samples are whole multiples of it, so storage is lossless.
+        acc = s.acc_factor or storage.DEFAULT_ACC_SCALE_G
+        gyro = s.gyro_factor or storage.DEFAULT_GYRO_SCALE_DPS
+        return acc, gyro
+
+    def _create_row(self) -> int:
+        acc_scale, gyro_scale = self._scales()
+        empty = Recording(
+            t=np.zeros(0),
+            acc=np.zeros((0, 3)),
+            gyro=np.zeros((0, 3)) if self.has_gyro else None,
+            sample_rate_hz=self.stream.rate_hz,
+            start=datetime.now(UTC),
+            device=self.stream.profile.id,
+            placement=self.placement,
+            extra={"recorded_with": "loadmon record", "clock": self.stream.profile.clock},
+            source=self.source,
+            acc_resolution=acc_scale,
+            gyro_resolution=gyro_scale,
+        )
+        with self.db.atomic():
+            rid = storage.create_recording(self.db, self.patient_id, empty, status="recording")
+        return rid
+
+    def flush(self, status: str | None = None) -> None:
+        """Commit pending samples, gaps and totals in one transaction."""
+        if self.recording_id is None:
+            return
+        pending, self._pending = self._pending, []
+        gaps, self._gaps = self._gaps, []
+        acc_scale, gyro_scale = self._scales()
+        with self.db.atomic():
+            if pending:
+                if self._merge_seq is None:
+                    row = self.db.execute(
+                        "SELECT coalesce(max(seq), -1) + 1 FROM sample_blocks "
+                        "WHERE recording_id = ?", [self.recording_id]
+                    ).fetchone()
+                    self._merge_seq = int(row[0])
+                self._append(pending, acc_scale, gyro_scale)
+                self._unmerged.extend(pending)
+                self._unmerged_n += sum(int(p.t.size) for p in pending)
+                self.n_samples += sum(int(p.t.size) for p in pending)
+                self.last_t = float(pending[-1].t[-1])
+            if self._unmerged and (
+                self._unmerged_n >= storage.BLOCK_SAMPLES or status is not None
+            ):
+                # Many half-second blocks become one (as imports store them), atomically.
+                self.db.execute(
+                    "DELETE FROM sample_blocks WHERE recording_id = ? AND seq >= ?",
+                    [self.recording_id, self._merge_seq],
+                )
+                self._append(self._unmerged, acc_scale, gyro_scale)
+                self._unmerged, self._unmerged_n, self._merge_seq = [], 0, None
+            for g in gaps:
+                self.db.table("gaps").insert(
+                    {"recording_id": self.recording_id, "start_s": g.start_s,
+                     "end_s": g.end_s, "reason": g.reason}
+                )
+            self.n_gaps += len(gaps)
+            update: dict[str, object] = {
+                "n_samples": self.n_samples,
+                "duration_s": (self.last_t + 1.0 / self.stream.rate_hz) if self.n_samples else 0.0,
+            }
+            if not self._start_set and self.stream.start_unix is not None:
+                update["start"] = datetime.fromtimestamp(self.stream.start_unix, UTC).isoformat()
+                self._start_set = True
+            if status is not None:
+                update["status"] = status
+            self.db.table("recordings").update(self.recording_id, update)
+
+    def _append(self, parts: list[Samples], acc_scale: float, gyro_scale: float) -> None:
+        assert self.recording_id is not None
+        t = np.concatenate([p.t for p in parts])
+        acc = np.concatenate([p.acc for p in parts])
+        gyro = (
+            np.concatenate([p.gyro for p in parts if p.gyro is not None])
+            if self.has_gyro
+            else None
+        )
+        storage.append_samples(
+            self.db, self.recording_id, t, acc, gyro, acc_scale=acc_scale, gyro_scale=gyro_scale
+        )
+
+    def _take(self, item: Samples) -> None:
+        self._pending.append(item)
+        if self.on_samples is not None:
+            self.on_samples(item)
+
+    async def run(
+        self, *, duration_s: float | None = None, stop: asyncio.Event | None = None
+    ) -> RecordResult:
+        """Record until `duration_s` of sensor time, `stop` is set, or the stream ends."""
+        stop = stop or asyncio.Event()
+        if self.stream.client is None:
+            await self.stream.open()
+        self.recording_id = self._create_row()
+        limit = duration_s
+
+        async def consume() -> None:
+            async for item in self.stream:
+                if isinstance(item, Gap):
+                    if limit is None or item.start_s < limit:
+                        self._gaps.append(item)
+                    continue
+                if limit is not None:
+                    keep = item.t < limit - 0.5 / self.stream.rate_hz
+                    if not keep.all():
+                        item = Samples(
+                            item.t[keep], item.acc[keep],
+                            None if item.gyro is None else item.gyro[keep],
+                        )
+                        if item.t.size:
+                            self._take(item)
+                        return
+                self._take(item)
+
+        consumer = asyncio.ensure_future(consume())
+        consumer.add_done_callback(lambda _f: stop.set())
+        status = "complete"
+        error: BaseException | None = None
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.flush_s)
+                self.flush()
+                if self.on_status is not None:
+                    self.on_status(self)
+        except asyncio.CancelledError:
+            status = "interrupted"
+            raise
+        finally:
+            if consumer.done() and not consumer.cancelled() and consumer.exception() is not None:
+                error = consumer.exception()
+                status = "failed"
+            elif not consumer.done() and duration_s is not None:
+                status = "interrupted"
+            await self.stream.aclose()
+            if not consumer.done():
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(consumer, 2.0)
+            self.flush(status=status)
+        if error is not None:
+            if isinstance(error, LoadmonError):
+                raise error
+            raise error
+        st = self.stream.stats
+        return RecordResult(
+            self.recording_id,
+            self.n_samples,
+            (self.last_t + 1.0 / self.stream.rate_hz) if self.n_samples else 0.0,
+            self.n_gaps,
+            st.malformed,
+            st.reconnects,
+            status,
+        )

@@ -1,0 +1,790 @@
+"""Provides live streaming from a BLE sensor: connect, start, decode, time-stamp, reconnect.
+
+`SensorStream` is an async iterator of `Samples` (t s, acc g, gyro °/s) and `Gap` items. The
+bleak notify callbacks only time-stamp and enqueue a `RawPacket`; one consumer task decodes.
+Time comes from the sensor's clock where the protocol has one (Polar: ns since 2000 of the
+LAST sample; Movesense: ms of the FIRST), else from arrival time with rate-based spacing and
+slow drift correction. A dropped link sets an Event; the stream reconnects by itself
+(bleak-retry-connector) and the missing span comes out as a `Gap`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from bleak import BleakClient
+from bleak.backends.client import BaseBleakClient
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import BaseBleakScanner
+from bleak.exc import BleakError
+from bleak_retry_connector import establish_connection
+
+from loadmon.decoders import DecodeSettings, SampleBlock, StreamDecoder
+from loadmon.decoders import metawear as mw
+from loadmon.decoders import movesense as ms
+from loadmon.decoders import polar_pmd as pmd
+from loadmon.decoders import thingy52 as th
+from loadmon.decoders import witmotion as wm
+from loadmon.decoders.base import FloatArray
+from loadmon.errors import DecodeError, DeviceError
+from loadmon.profiles import DeviceProfile
+from loadmon.recording import GAP_FACTOR, POLAR_EPOCH_UNIX_NS
+from loadmon.sensor.scan import find_device
+
+#: Arrival-time clocks: a jump larger than this (s, sensor time) is a gap, not jitter...
+ARRIVAL_GAP_S = 1.0
+#: ...and never less than this much host time (a stalled event loop is not a gap).
+HOST_HICCUP_S = 0.5
+#: Arrival-time clocks: fraction of a late packet's delay corrected (slow drift, not jitter).
+DRIFT_GAIN = 0.001
+#: Arrival-time clocks: sensor seconds of arrivals used to fix the origin before emitting.
+SETTLE_S = 1.0
+#: Acc (or gyro) waiting this long (s) for its partner stream is dropped, not buffered forever.
+MAX_UNPAIRED_S = 5.0
+CP_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class RawPacket:
+    """What a notify callback hands over: the bytes, where from, and when they arrived."""
+
+    source: str  # "data" or "control"
+    payload: bytes
+    received_at: float
+
+
+@dataclass(frozen=True, eq=False)
+class Samples:
+    """Decoded samples on the recording's time axis (s since the first sample)."""
+
+    t: FloatArray
+    acc: FloatArray
+    gyro: FloatArray | None
+
+
+@dataclass(frozen=True)
+class Gap:
+    start_s: float
+    end_s: float
+    reason: str
+
+
+@dataclass
+class StreamStats:
+    samples: int = 0
+    gaps: int = 0
+    malformed: int = 0
+    reconnects: int = 0
+    packets: int = 0
+    last_t: float = 0.0
+    connected: bool = False
+    #: Host seconds the last outage lasted (link lost → streaming again).
+    last_outage_s: float = 0.0
+    #: Observed samples per second of sensor time over the last few seconds.
+    rate_hz: float = 0.0
+    recent: list[tuple[float, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    rate_hz: int | None = None
+    acc_range: int | None = None
+    gyro_range: int | None = None
+    gyro: bool = True
+    #: Sensor seconds per host second (a replayed virtual sensor at --speed X runs X times faster).
+    time_scale: float = 1.0
+    #: Give up reconnecting after this many host seconds.
+    reconnect_timeout_s: float = 60.0
+    scan_timeout_s: float = 10.0
+
+
+# ---- time-stamping ------------------------------------------------------------------------
+
+
+class Timeline:
+    """Sensor time (s) of every sample, per measurement kind, from device or arrival clocks."""
+
+    def __init__(self, clock: str, rate_hz: float, time_scale: float = 1.0) -> None:
+        self.clock = clock
+        self.fs = float(rate_hz)
+        # A replay at --speed X magnifies host hiccups X times in sensor time.
+        self.gap_s = max(ARRIVAL_GAP_S, HOST_HICCUP_S * time_scale)
+        self.last: dict[str, float] = {}
+        self.origins: dict[str, float] = {}
+        self.count: dict[str, int] = {}
+        self._wrap_ms = 0
+        self.settle_until: dict[str, float] = {}
+        self.last_arrival = 0.0
+
+    def reset_arrival(self) -> None:
+        """After a reconnect the arrival clock restarts from the next packet."""
+        self.count.clear()
+
+    def place(self, kind: str, block: SampleBlock) -> FloatArray:
+        n = block.n
+        period = 1.0 / self.fs
+        if self.clock == "device_ns_last" and block.device_time_ns is not None:
+            t_last = block.device_time_ns / 1e9
+            prev = self.last.get(kind)
+            dt = period
+            if prev is not None:
+                span = t_last - prev
+                if span > 0 and abs(span - n * period) < 0.5 * n * period:
+                    dt = span / n  # the SDK's (ts_k − ts_{k−1}) / N
+            times = t_last - dt * np.arange(n - 1, -1, -1, dtype=np.float64)
+        elif self.clock == "device_ms_first" and block.device_time_ns is not None:
+            ms_ = block.device_time_ns // 1_000_000 + self._wrap_ms
+            prev = self.last.get(kind)
+            if prev is not None and ms_ / 1000 < prev - 3600:
+                self._wrap_ms += 1 << 32  # uint32 ms wrapped (every ~49.7 days)
+                ms_ += 1 << 32
+            times = ms_ / 1000 + period * np.arange(n, dtype=np.float64)
+        else:
+            self.last_arrival = block.received_at
+            times = self._arrival(kind, n, block.received_at)
+        self.last[kind] = float(times[-1])
+        return times
+
+    def _arrival(self, kind: str, n: int, arrival: float) -> FloatArray:
+        """Sample indices on a rate-spaced grid per kind (returned as k / fs); see `to_time`.
+
+        Each kind's origin follows the lower envelope of its arrival times (a sample cannot
+        arrive before it was measured; notifications come late and in bursts, never early),
+        plus a very slow upward creep for clock drift. Separately streamed kinds (MetaWear acc
+        and gyro) get their own origin and are paired by time later.
+        """
+        fs = self.fs
+        if kind not in self.origins:
+            self.origins[kind] = arrival - (n - 1) / fs
+            self.settle_until[kind] = arrival + SETTLE_S
+        origin = self.origins[kind]
+        if kind not in self.count:
+            start = round((arrival - origin) * fs) - n + 1
+        else:
+            start = self.count[kind]
+            err = arrival - (origin + (start + n - 1) / fs)
+            if err > self.gap_s:
+                start = round((arrival - origin) * fs) - n + 1
+            elif err < 0:
+                settling = arrival < self.settle_until[kind]
+                self.origins[kind] = origin + (err if settling else max(err, -0.1 / fs))
+            else:
+                self.origins[kind] = origin + min(DRIFT_GAIN * err, 0.01 / fs)
+        self.count[kind] = start + n
+        return (start + np.arange(n, dtype=np.float64)) / fs
+
+    @property
+    def settling(self) -> bool:
+        """Arrival clocks hold samples back until the first second has fixed the origin."""
+        if self.clock != "arrival":
+            return False
+        if not self.origins:
+            return True
+        return any(self.last_arrival < u for u in self.settle_until.values())
+
+    def to_time(self, kind: str, grid: FloatArray) -> FloatArray:
+        """Sensor time of grid times (identity for device clocks)."""
+        if kind not in self.origins:
+            kind = "acc"  # one IMU block: gyro shares the acc grid
+        if self.clock != "arrival" or kind not in self.origins:
+            return grid
+        return grid + self.origins[kind]
+
+
+class Merger:
+    """Pairs separately streamed acc and gyro samples by time (within half a period)."""
+
+    def __init__(self, rate_hz: float, want_gyro: bool) -> None:
+        self.tol = 0.5 / rate_hz
+        self.want_gyro = want_gyro
+        self.acc: tuple[FloatArray, FloatArray] = (np.zeros(0), np.zeros((0, 3)))
+        self.gyro: tuple[FloatArray, FloatArray] = (np.zeros(0), np.zeros((0, 3)))
+
+    def add(self, kind: str, t: FloatArray, v: FloatArray) -> None:
+        bt, bv = self.acc if kind == "acc" else self.gyro
+        merged = (np.concatenate([bt, t]), np.concatenate([bv, v]))
+        if kind == "acc":
+            self.acc = merged
+        else:
+            self.gyro = merged
+
+    def pop(
+        self, to_time: Callable[[str, FloatArray], FloatArray], *, force: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+        """Paired samples ready to emit (sensor time, acc, gyro); the rest stay buffered."""
+        at, av = self.acc
+        if not self.want_gyro:
+            self.acc = (np.zeros(0), np.zeros((0, 3)))
+            return to_time("acc", at), av, None
+        gta, gv = self.gyro
+        # Pair on sensor time; buffers keep grid times so origins may still move.
+        at_grid = at
+        at = to_time("acc", at)
+        gt = to_time("gyro", gta)
+        if at.size == 0 or gt.size == 0:
+            if force:
+                self.acc = (np.zeros(0), np.zeros((0, 3)))
+            # One stream silent: keep memory bounded; the hole becomes a gap downstream.
+            for name, (bt, bv) in (("acc", self.acc), ("gyro", self.gyro)):
+                times = to_time(name, bt)
+                if times.size and times[-1] - times[0] > MAX_UNPAIRED_S:
+                    keep = times >= times[-1] - MAX_UNPAIRED_S
+                    setattr(self, name, (bt[keep], bv[keep]))
+            return np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
+        # Acc samples before the first gyro sample have no partner: drop them.
+        keep = at >= gt[0] - self.tol
+        at, av = at[keep], av[keep]
+        ready = at <= gt[-1] + self.tol
+        if force:
+            ready[:] = True
+        et, ea = at[ready], av[ready]
+        j = np.clip(np.searchsorted(gt, et), 1, max(gt.size - 1, 1))
+        if gt.size == 1:
+            eg = np.repeat(gv[:1], et.size, axis=0)
+        else:
+            left, right = gt[j - 1], gt[j]
+            nearest = np.where(np.abs(et - left) <= np.abs(right - et), j - 1, j)
+            exact = np.abs(gt[nearest] - et) <= self.tol
+            eg = gv[nearest].copy()
+            if not exact.all():
+                interp = np.column_stack([np.interp(et, gt, gv[:, k]) for k in range(3)])
+                eg[~exact] = interp[~exact]
+        self.acc = (at_grid[keep][~ready], av[~ready])
+        if et.size:
+            keep_g = gt > et[-1] + self.tol
+            # Keep one sample before the frontier for interpolation.
+            first = max(int(np.argmax(keep_g)) - 1, 0) if keep_g.any() else gt.size - 1
+            self.gyro = (gta[first:], gv[first:])
+        return et, ea, eg
+
+
+# ---- protocol sessions ------------------------------------------------------------------------
+
+
+class Session:
+    """The command dialogue that starts and stops one sensor family's stream."""
+
+    def __init__(self, profile: DeviceProfile, opts: StreamOptions) -> None:
+        self.profile = profile
+        self.opts = opts
+        self.control: asyncio.Queue[bytes] = asyncio.Queue()
+        acc_range = opts.acc_range or profile.acc.default_range
+        gyro_range = opts.gyro_range or (profile.gyro.default_range if profile.gyro else None)
+        self.settings = DecodeSettings(
+            acc_factor=profile.acc.resolution or None,
+            gyro_factor=(profile.gyro.resolution or None) if profile.gyro else None,
+            acc_range=acc_range,
+            gyro_range=gyro_range,
+            rate_hz=self.rate,
+        )
+        if profile.family == "metawear":
+            from loadmon.decoders import metawear_scales
+
+            acc_lsb, gyro_lsb = metawear_scales(profile, self.settings)
+            self.settings = DecodeSettings(1.0 / acc_lsb, 1.0 / gyro_lsb, acc_range, gyro_range,
+                                           self.rate)
+
+    @property
+    def rate(self) -> int:
+        return self.opts.rate_hz or self.profile.acc.default_rate_hz
+
+    @property
+    def use_gyro(self) -> bool:
+        return self.opts.gyro and self.profile.has_gyro
+
+    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
+        raise NotImplementedError
+
+    async def stop(self, client: BleakClient) -> None:
+        """Best effort: the link may already be gone."""
+
+
+class PolarSession(Session):
+    #: Whether this connection switched the sensor to SDK mode (to stop it again).
+    sdk = False
+
+    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
+        g, p = self.profile.gatt, self.profile.params
+        self.control = asyncio.Queue()
+        # Both subscriptions before the first control-point write (as the SDK insists).
+        await client.start_notify(g.control, lambda _c, d: self.control.put_nowait(bytes(d)))
+        await client.start_notify(g.data, on_data)
+        features = pmd.parse_features(bytes(await client.read_gatt_char(g.control)))
+        self.sdk = False
+        types = [(int(p["acc_type"]), "ACC", self.settings.acc_range)]
+        if self.use_gyro:
+            types.append((int(p["gyro_type"]), "GYRO", self.settings.gyro_range))
+        factors: dict[int, float | None] = {}
+        for mtype, label, rng in types:
+            offered = await self._offered(client, mtype)
+            if not self._fits(offered, rng) and "SDK_MODE" in features and not self.sdk:
+                # Rates and ranges beyond the defaults need SDK mode (SdkModeExplained.md).
+                await self._command(client, bytes([pmd.OP_START, pmd.SDK_MODE]), "SDK mode")
+                self.sdk = True
+                offered = await self._offered(client, mtype)
+            rates = [int(r) for r in offered.get(pmd.SAMPLE_RATE, [])]
+            ranges = [int(r) for r in offered.get(pmd.RANGE, [])]
+            if rates and self.rate not in rates:
+                raise DeviceError(
+                    f"{self.profile.name} offers {label} at {rates} Hz, not {self.rate} Hz"
+                )
+            if ranges and rng not in ranges:
+                raise DeviceError(
+                    f"{self.profile.name} offers {label} ranges {ranges}, not ±{rng}"
+                )
+            req = {pmd.SAMPLE_RATE: self.rate, pmd.RESOLUTION: int(p["resolution_bits"])}
+            req[pmd.RANGE] = int(rng or 0)
+            if pmd.CHANNELS in offered:
+                req[pmd.CHANNELS] = int(p["channels"])
+            resp = await self._command(client, pmd.build_start_request(mtype, req), label)
+            factors[mtype] = pmd.start_factor(resp)
+        acc_f = factors.get(int(p["acc_type"]))
+        gyro_f = factors.get(int(p.get("gyro_type", -1)))
+        self.settings = DecodeSettings(
+            acc_factor=acc_f if acc_f is not None else self.settings.acc_factor,
+            gyro_factor=gyro_f if gyro_f is not None else self.settings.gyro_factor,
+            acc_range=self.settings.acc_range,
+            gyro_range=self.settings.gyro_range,
+            rate_hz=self.rate,
+        )
+
+    async def _offered(self, client: BleakClient, mtype: int) -> dict[int, list[float]]:
+        resp = await self._command(client, pmd.build_settings_request(mtype))
+        return pmd.parse_settings(resp.params)
+
+    def _fits(self, offered: dict[int, list[float]], rng: int | None) -> bool:
+        rates = [int(r) for r in offered.get(pmd.SAMPLE_RATE, [])]
+        ranges = [int(r) for r in offered.get(pmd.RANGE, [])]
+        return (not rates or self.rate in rates) and (not ranges or rng in ranges)
+
+    async def _command(
+        self, client: BleakClient, req: bytes, label: str = ""
+    ) -> pmd.CpResponse:
+        await client.write_gatt_char(self.profile.gatt.control, req, response=True)
+        params = b""
+        while True:
+            try:
+                raw = await asyncio.wait_for(self.control.get(), CP_TIMEOUT_S)
+            except TimeoutError:
+                raise DeviceError(
+                    f"{self.profile.name} did not answer control-point command {req.hex(' ')}"
+                ) from None
+            if raw[:1] != b"\xf0":
+                continue  # unsolicited "measurement stopped" indication
+            resp = pmd.parse_cp_response(raw)
+            params += resp.params
+            if not resp.more:
+                break
+        if not resp.ok:
+            what = {1: "settings request", 2: "start", 3: "stop"}.get(req[0], "command")
+            mname = pmd.MEASUREMENT_TYPES.get(req[1] & 0x3F, str(req[1])).replace("_", " ")
+            hint = " (the link's ATT MTU is below 232)" if resp.status == 10 else ""
+            raise DeviceError(
+                f"{self.profile.name} refused {mname} {what}: control-point error "
+                f"{resp.status} {resp.status_name}{hint}"
+            )
+        return pmd.CpResponse(resp.opcode, resp.measurement_type, resp.status, False, params)
+
+    async def stop(self, client: BleakClient) -> None:
+        p = self.profile.params
+        types = [int(p["acc_type"])] + ([int(p["gyro_type"])] if self.use_gyro else [])
+        if self.sdk:
+            types.append(pmd.SDK_MODE)
+        for mtype in types:
+            with contextlib.suppress(Exception):
+                await client.write_gatt_char(
+                    self.profile.gatt.control, pmd.build_stop_request(mtype), response=True
+                )
+
+
+class MovesenseSession(Session):
+    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
+        g, p = self.profile.gatt, self.profile.params
+        await client.start_notify(g.data, on_data)
+        ref = int(p["reference"])
+        await client.write_gatt_char(g.control, ms.build_hello(ref), response=True)
+        path = str(p["path_imu" if self.use_gyro else "path_acc"]).format(rate=self.rate)
+        await client.write_gatt_char(g.control, ms.build_subscribe(ref, path), response=True)
+
+    async def stop(self, client: BleakClient) -> None:
+        with contextlib.suppress(Exception):
+            ref = int(self.profile.params["reference"])
+            await client.write_gatt_char(
+                self.profile.gatt.control, ms.build_unsubscribe(ref), response=True
+            )
+
+
+class WitMotionSession(Session):
+    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
+        g, p = self.profile.gatt, self.profile.params
+        code = p["rate_codes"].get(str(self.rate))
+        if code is None:
+            raise DeviceError(f"{self.profile.name}: no rate code for {self.rate} Hz")
+        for cmd in (
+            bytes(p["unlock"]),
+            wm.build_write(int(p["rate_register"]), int(code)),
+            bytes(p["save"]),
+        ):
+            await client.write_gatt_char(g.control, cmd, response=True)
+        await client.start_notify(g.data, on_data)
+
+
+class ThingySession(Session):
+    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
+        g = self.profile.gatt
+        cfg = list(th.parse_config(bytes(await client.read_gatt_char(g.control))))
+        cfg[int(self.profile.params["config_rate_field"])] = self.rate
+        try:
+            await client.write_gatt_char(g.control, th.build_config(*cfg), response=True)
+        except BleakError as e:
+            raise DeviceError(f"{self.profile.name} refused motion config: {e}") from None
+        await client.start_notify(g.data, on_data)
+
+    async def stop(self, client: BleakClient) -> None:
+        with contextlib.suppress(Exception):
+            await client.stop_notify(self.profile.gatt.data)
+
+
+class MetaWearSession(Session):
+    def _commands(self, on: bool) -> list[bytes]:
+        p = self.profile.params
+        out: list[bytes] = []
+        kinds = [("acc", mw.ACC, mw.ACC_PACKED)]
+        if self.use_gyro:
+            kinds.append(("gyro", mw.GYRO, mw.GYRO_PACKED))
+        for kind, module, packed in kinds:
+            if on:
+                rng = self.settings.acc_range if kind == "acc" else self.settings.gyro_range
+                odr = p[f"{kind}_odr_codes"].get(str(self.rate))
+                rcode = p[f"{kind}_range_codes"].get(str(rng))
+                if odr is None or rcode is None:
+                    raise DeviceError(
+                        f"{self.profile.name}: no {kind} code for {self.rate} Hz / ±{rng}"
+                    )
+                out += [
+                    mw.cmd(module, 0x03, int(odr), int(rcode)),
+                    mw.cmd(module, packed, 1),
+                    mw.cmd(module, 0x02, 1, 0),
+                    mw.cmd(module, 0x01, 1),
+                ]
+            else:
+                out += [mw.cmd(module, 0x01, 0), mw.cmd(module, 0x02, 0, 1),
+                        mw.cmd(module, packed, 0)]
+        return out
+
+    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
+        g = self.profile.gatt
+        await client.start_notify(g.data, on_data)
+        for c in self._commands(True):
+            await client.write_gatt_char(g.control, c, response=True)
+
+    async def stop(self, client: BleakClient) -> None:
+        with contextlib.suppress(Exception):
+            for c in self._commands(False):
+                await client.write_gatt_char(self.profile.gatt.control, c, response=True)
+
+
+SESSIONS: dict[str, type[Session]] = {
+    "polar_pmd": PolarSession,
+    "movesense": MovesenseSession,
+    "witmotion": WitMotionSession,
+    "thingy52": ThingySession,
+    "metawear": MetaWearSession,
+}
+
+
+# ---- the stream ---------------------------------------------------------------------------------
+
+
+Item = Samples | Gap
+
+
+class SensorStream:
+    """Connects, starts the sensor, and yields `Samples` and `Gap`s until closed.
+
+    `async for item in stream:`; `await stream.aclose()` (or leaving `async with`) stops the
+    sensor and disconnects. `stats` is live. Pass bleak backends for the virtual radio.
+    """
+
+    def __init__(
+        self,
+        profile: DeviceProfile,
+        target: str | BLEDevice,
+        options: StreamOptions | None = None,
+        *,
+        client_backend: type[BaseBleakClient] | None = None,
+        scanner_backend: type[BaseBleakScanner] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.target = target
+        self.opts = options or StreamOptions()
+        if self.opts.rate_hz is not None:
+            profile.check_rate(self.opts.rate_hz)
+        self.client_backend = client_backend
+        self.scanner_backend = scanner_backend
+        self.session = SESSIONS[profile.family](profile, self.opts)
+        self.rate_hz = float(self.session.rate)
+        self.stats = StreamStats()
+        self.t0: float | None = None
+        #: UTC seconds of t = 0 (absolute for Polar, host clock otherwise).
+        self.start_unix: float | None = None
+        self.client: BleakClient | None = None
+        self._queue: asyncio.Queue[RawPacket | None] = asyncio.Queue()
+        self._lost = asyncio.Event()
+        self._closed = False
+        self._link_lost_since_last = False
+        self._timeline = Timeline(profile.clock, self.rate_hz, self.opts.time_scale)
+        self._merger = Merger(self.rate_hz, self.session.use_gyro)
+        self._decoder = StreamDecoder(profile, self.session.settings)
+        self._malformed_before = 0
+        self._supervisor: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+        self._last_t: float | None = None
+
+    def clock(self) -> float:
+        return time.monotonic() * self.opts.time_scale
+
+    # -- connection management --
+
+    async def _find(self) -> BLEDevice:
+        if isinstance(self.target, BLEDevice):
+            return self.target
+        found = await find_device(
+            self.target, self.opts.scan_timeout_s, backend=self.scanner_backend
+        )
+        self.target = found
+        return found
+
+    async def _connect(self) -> None:
+        device = await self._find()
+        kw: dict[str, Any] = {}
+        if self.client_backend is not None:
+            kw["backend"] = self.client_backend
+        try:
+            client = await establish_connection(
+                BleakClient,
+                device,
+                device.name or device.address,
+                disconnected_callback=self._on_disconnect,
+                max_attempts=3,
+                use_services_cache=False,
+                **kw,
+            )
+        except (BleakError, TimeoutError) as e:
+            raise DeviceError(f"cannot connect to {device.name or device.address}: {e}") from None
+        self.client = client
+        if client.mtu_size < self.profile.min_mtu:
+            # BlueZ may report 23 even when more was negotiated; let the sensor decide.
+            pass
+        self._malformed_before += self._decoder.malformed
+        self._decoder = StreamDecoder(self.profile, self.session.settings)
+        try:
+            await self.session.start(client, self._on_data)
+        except (BleakError, DecodeError, DeviceError) as e:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            self.client = None
+            if isinstance(e, DeviceError):
+                raise
+            raise DeviceError(f"{self.profile.name}: starting the stream failed: {e}") from None
+        self._malformed_before += self._decoder.malformed
+        self._decoder = StreamDecoder(self.profile, self.session.settings)
+        self._lost.clear()
+        self.stats.connected = True
+
+    def _on_disconnect(self, client: BleakClient) -> None:
+        self._lost.set()
+
+    def _on_data(self, _char: Any, data: bytearray) -> None:
+        """Notify callback: time-stamp and enqueue, nothing else."""
+        self._queue.put_nowait(RawPacket("data", bytes(data), self.clock()))
+
+    async def _supervise(self) -> None:
+        """Reconnect whenever the link drops, until closed."""
+        try:
+            while not self._closed:
+                await self._lost.wait()
+                if self._closed:
+                    return
+                self.stats.connected = False
+                self._link_lost_since_last = True
+                self._timeline.reset_arrival()
+                self._decoder.reset()
+                lost_at = time.monotonic()
+                deadline = lost_at + self.opts.reconnect_timeout_s
+                while not self._closed:
+                    try:
+                        await self._connect()
+                        self.stats.reconnects += 1
+                        self.stats.last_outage_s = time.monotonic() - lost_at
+                        break
+                    except (DeviceError, BleakError, TimeoutError) as e:
+                        if time.monotonic() > deadline:
+                            raise DeviceError(
+                                f"lost {self.profile.name} and could not reconnect within "
+                                f"{self.opts.reconnect_timeout_s:g} s: {e}"
+                            ) from None
+                        await asyncio.sleep(0.2)
+        except asyncio.CancelledError:
+            raise  # aclose(): a normal end, not an error for the consumer
+        except Exception as e:  # surfaced to the consumer
+            self._error = e
+            self._queue.put_nowait(None)
+
+    # -- iteration --
+
+    async def __aenter__(self) -> SensorStream:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        await self._connect()
+        self._supervisor = asyncio.ensure_future(self._supervise())
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._lost.set()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._supervisor
+        client = self.client
+        if client is not None and client.is_connected:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.session.stop(client), 3.0)
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+        self._queue.put_nowait(None)
+
+    def __aiter__(self) -> AsyncIterator[Item]:
+        return self.items()
+
+    async def items(self) -> AsyncIterator[Item]:
+        """Decoded samples and gaps, in time order, until `aclose()`."""
+        if self.client is None:
+            await self.open()
+        while True:
+            pkt = await self._queue.get()
+            if pkt is None:
+                for item in self._drain(force=True):
+                    yield item
+                if self._error is not None:
+                    raise self._error
+                return
+            for item in self._handle(pkt):
+                yield item
+
+    def _handle(self, pkt: RawPacket) -> list[Item]:
+        block = self._decoder.feed(pkt.payload, pkt.received_at)
+        self.stats.malformed = self._malformed_before + self._decoder.malformed
+        self.stats.packets += 1
+        if block is None or block.n == 0:
+            return []
+        if block.acc is not None and block.gyro is not None:
+            times = self._timeline.place("acc", block)
+            self._merger.add("acc", times, block.acc)
+            self._merger.add("gyro", times, block.gyro)
+        elif block.acc is not None:
+            self._merger.add("acc", self._timeline.place("acc", block), block.acc)
+        elif block.gyro is not None:
+            if not self.session.use_gyro:
+                return []
+            self._merger.add("gyro", self._timeline.place("gyro", block), block.gyro)
+        return self._drain()
+
+    def _drain(self, force: bool = False) -> list[Item]:
+        if self._timeline.settling and not force:
+            return []
+        t, acc, gyro = self._merger.pop(self._timeline.to_time, force=force)
+        if t.size == 0:
+            return []
+        out: list[Item] = []
+        if self.t0 is None:
+            self.t0 = float(t[0])
+            self.start_unix = self._start_unix(float(t[0]))
+        rel = t - self.t0
+        # Never go backwards (a device clock reset, or jitter right after a reconnect).
+        if self._last_t is not None:
+            keep = rel > self._last_t + 1e-9
+            rel, acc = rel[keep], acc[keep]
+            gyro = None if gyro is None else gyro[keep]
+            if rel.size == 0:
+                return []
+            step = rel[0] - self._last_t
+            if step > GAP_FACTOR / self.rate_hz:
+                reason = "link lost" if self._link_lost_since_last else "packet loss"
+                out.append(Gap(self._last_t, float(rel[0]), reason))
+                self.stats.gaps += 1
+        self._link_lost_since_last = False
+        inner = np.flatnonzero(np.diff(rel) > GAP_FACTOR / self.rate_hz)
+        for i in inner:
+            out.append(Gap(float(rel[i]), float(rel[i + 1]), "packet loss"))
+            self.stats.gaps += 1
+        self._last_t = float(rel[-1])
+        self.stats.samples += int(rel.size)
+        self.stats.last_t = self._last_t
+        self._update_rate(rel)
+        out.append(Samples(rel, acc, gyro))
+        return out
+
+    def _update_rate(self, rel: FloatArray) -> None:
+        r = self.stats.recent
+        r.append((float(rel[-1]), int(rel.size)))
+        while len(r) > 2 and r[-1][0] - r[0][0] > 5.0:
+            r.pop(0)
+        if len(r) >= 2 and r[-1][0] > r[0][0]:
+            self.stats.rate_hz = sum(n for _, n in r[1:]) / (r[-1][0] - r[0][0])
+
+    def _start_unix(self, first: float) -> float:
+        if self.profile.clock == "device_ns_last":
+            unix = first + POLAR_EPOCH_UNIX_NS / 1e9
+            if unix > 1.5e9:  # a plausible absolute time (not the H10's 2019 reset clock)
+                return unix
+        lag = 0.0
+        if self.profile.clock == "arrival":
+            lag = (self.clock() - first) / self.opts.time_scale
+        return time.time() - max(lag, 0.0)
+
+
+async def stream_samples(
+    profile: DeviceProfile,
+    target: str | BLEDevice,
+    options: StreamOptions | None = None,
+    *,
+    client_backend: type[BaseBleakClient] | None = None,
+    scanner_backend: type[BaseBleakScanner] | None = None,
+    stop: Callable[[], Awaitable[Any]] | None = None,
+) -> AsyncIterator[Item]:
+    """Async iterator of `Samples` / `Gap` from a sensor, for live screens (TUI).
+
+    Ends when `stop()` (an awaitable factory) completes, or when the caller stops iterating.
+    """
+    stream = SensorStream(
+        profile, target, options, client_backend=client_backend, scanner_backend=scanner_backend
+    )
+    await stream.open()
+    stopper: asyncio.Task[Any] | None = None
+    if stop is not None:
+        async def _stop() -> None:
+            await stop()
+            await stream.aclose()
+
+        stopper = asyncio.ensure_future(_stop())
+    try:
+        async for item in stream:
+            yield item
+    finally:
+        if stopper is not None:
+            stopper.cancel()
+        await stream.aclose()

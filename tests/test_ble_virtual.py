@@ -282,3 +282,18 @@ async def test_verity_uses_sdk_mode_only_beyond_its_defaults(fresh_db: storage.D
     assert stream.session.sdk and not sensor.sdk_mode  # type: ignore[attr-defined]
     assert result.n_samples >= 4 * 208 - 11  # switched on for the stream, off at the end
     assert stream.stats.rate_hz == pytest.approx(208, rel=0.02)
+
+
+async def test_verity_replays_an_acc_only_file_without_a_start_time(
+    fresh_db: storage.Database,
+) -> None:
+    """No start time (1970) and no gyro: the quiet gyro stream must still arrive whole."""
+    from dataclasses import replace
+
+    prof = get_profile("polar-verity-sense")
+    src = replace(source(52.0, 21.0), gyro=None, start=datetime(1970, 1, 1, tzinfo=UTC))
+    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=20.0)
+    stored = storage.load_recording(fresh_db, result.recording_id)
+    assert stored.duration_s == pytest.approx(20.0, abs=1.6)
+    assert stored.gyro is not None and np.abs(stored.gyro).max() < 0.1
+    assert stored.start.year == 2019  # the emulated clock behaves like a reset H10/Verity

@@ -27,6 +27,11 @@ from loadmon.decoders import polar_pmd as pmd
 from loadmon.decoders import thingy52 as th
 from loadmon.profiles import DeviceProfile
 from loadmon.recording import POLAR_EPOCH_UNIX_NS, Recording
+
+#: 2019-01-01T00:00:00Z in ns since 2000-01-01 (the H10's clock after a reset).
+_H10_RESET_NS = 599_616_000_000_000_000
+#: Longest span of samples one PMD frame holds before it is sent anyway (s, sensor time).
+MAX_FRAME_AGE_S = 1.5
 from loadmon.sensor.virtual import encoders as enc
 from loadmon.sensor.virtual.backend import VirtualRadio
 
@@ -294,7 +299,13 @@ class PolarPmdSensor(EmulatedSensor):
         self.sdk_mode = False
         self.pending: dict[int, list[tuple[float, NDArray[np.int64]]]] = {}
         self.factors: dict[int, float] = {}
-        self.epoch_ns = int(recording.start.timestamp() * 1e9) - POLAR_EPOCH_UNIX_NS
+        epoch_ns = int(recording.start.timestamp() * 1e9) - POLAR_EPOCH_UNIX_NS
+        if epoch_ns < 0:
+            # A replay with no real start time (before the Polar epoch, e.g. the 1970 default):
+            # behave like a device whose clock was reset, as an H10 resets to 2019-01-01
+            # after shutdown (polar-ble-sdk KnownIssues), rather than send unencodable stamps.
+            epoch_ns = _H10_RESET_NS
+        self.epoch_ns = epoch_ns
         self.cp = _char(
             profile.gatt.control,
             C.Properties.READ | C.Properties.WRITE | C.Properties.INDICATE,
@@ -449,6 +460,12 @@ class PolarPmdSensor(EmulatedSensor):
             return
         limit = conn.att_mtu - 3
         buf = self.pending[mtype]
+        # A quiet (highly compressible) stream would otherwise wait many seconds to fill a
+        # frame; the Verity's observed latency is 1–2 s at 52 Hz (polar-ble-sdk issue #439).
+        if buf and buf[-1][0] - buf[0][0] >= MAX_FRAME_AGE_S and self._size(buf) <= limit:
+            await self.send(self.data, self._frame(mtype, buf))
+            buf.clear()
+            return
         while buf and self._size(buf) > limit:
             # Largest prefix that fits.
             lo, hi = 1, len(buf)

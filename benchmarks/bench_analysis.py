@@ -1,0 +1,234 @@
+"""Provides the analysis benchmark: a 24 h, 52 Hz, 6-axis day (and a 7-day week) through loadmon,
+side by side with scikit-digital-health and actipy on the same samples.
+
+Each measurement runs in its own process so peak memory (max RSS) is that step's alone:
+
+- loadmon analysis from arrays (the samples already in memory, as after a BLE session);
+- loadmon with parsing (read the loadmon-csv file, then analyse);
+- loadmon on 7 days at 52 Hz from a memory-mapped array (chunked: memory stays bounded);
+- the peers, when importable from LOADMON_BENCH_PYTHON (default: .venv-bench/bin/python, else
+  this interpreter): scikit-digital-health wear detection and activity levels, actipy low-pass,
+  calibration and non-wear. They are an optional `bench` extra, never a runtime dependency.
+  When they cannot be run, the reference figures from CLINICAL-REFERENCE.md are printed,
+  labelled as such.
+
+The day is built by tiling a simulated mixed day (tests.simulator), so it has walking, sitting,
+cycling, exercise sessions and non-wear like a real one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench-out"
+RATE = 52.0
+DAY_S = 24 * 3600
+
+REFERENCE = [
+    ("scikit-digital-health wear detection (1 day, 100 Hz)", "2.8 s"),
+    ("scikit-digital-health activity levels (1 day, 100 Hz)", "6.9 s"),
+    ("scikit-digital-health sit-to-stand (1 day, 100 Hz)", "17.6 s"),
+    ("actipy preprocessing: low-pass, calibration, non-wear (1 day, 100 Hz)", "2.6 s"),
+    ("scikit-digital-health sit-to-stand, 1 week at 50 Hz",
+     "16 GB peak unless fed a day at a time"),
+]
+
+
+def build_day() -> tuple[Path, Path]:
+    """A 24 h recording (npz arrays and loadmon-csv), cached in bench-out/."""
+    OUT.mkdir(exist_ok=True)
+    npz, csv = OUT / "day52.npz", OUT / "day52.csv"
+    if npz.exists() and csv.exists():
+        return npz, csv
+    sys.path.insert(0, str(ROOT))
+    from loadmon.recording import Recording, write_loadmon_csv
+    from tests.simulator import Mounting, SensorSpec, make_scenario
+
+    rec, _ = make_scenario(
+        "mixed_day", seed=4242, spec=SensorSpec(rate_hz=RATE),
+        mounting=Mounting(leg="right", site="lateral", roll_deg=30.0),
+    )
+    n_day = int(DAY_S * RATE)
+    reps = int(np.ceil(n_day / rec.n_samples))
+    acc = np.tile(rec.acc, (reps, 1))[:n_day]
+    assert rec.gyro is not None
+    gyro = np.tile(rec.gyro, (reps, 1))[:n_day]
+    t = np.arange(n_day) / RATE
+    np.savez(npz, t=t, acc=acc, gyro=gyro)
+    write_loadmon_csv(Recording(t=t, acc=acc, gyro=gyro, sample_rate_hz=RATE), csv)
+    return npz, csv
+
+
+def build_week(npz: Path) -> Path:
+    """7 days as a memory-mapped (n, 7) float64 array: t, ax, ay, az, gx, gy, gz."""
+    path = OUT / "week52.npy"
+    if path.exists():
+        return path
+    d = np.load(npz)
+    n_day = d["t"].size
+    mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(7 * n_day, 7))
+    for k in range(7):
+        sl = slice(k * n_day, (k + 1) * n_day)
+        mm[sl, 0] = d["t"] + k * DAY_S
+        mm[sl, 1:4] = d["acc"]
+        mm[sl, 4:7] = d["gyro"]
+    mm.flush()
+    del mm
+    return path
+
+
+_CHILD = r"""
+import json, resource, sys, time, tracemalloc
+import numpy as np
+from loadmon.analysis.pipeline import analyze, analyze_arrays, analyze_in_chunks
+from loadmon.recording import read_recording
+mode, path = sys.argv[1], sys.argv[2]
+trace = len(sys.argv) > 3
+t0 = time.perf_counter()
+if mode == "arrays":
+    d = np.load(path)
+    t, acc, gyro = d["t"], d["acc"], d["gyro"]
+    analyze_arrays(t[:2000], acc[:2000], gyro[:2000], 52.0)  # warm caches
+    if trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    a = analyze_arrays(t, acc, gyro, 52.0)
+elif mode == "csv":
+    rec = read_recording(path)
+    t1 = time.perf_counter()
+    a = analyze(rec)
+elif mode == "week":
+    mm = np.load(path, mmap_mode="r")
+    if trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    a = analyze_in_chunks(mm[:, 0], mm[:, 1:4], mm[:, 4:7], 52.0)
+el = time.perf_counter() - t0
+out = {"seconds": el, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+       "events": len(a.events), "sets": len(a.sets)}
+if mode == "csv":
+    out["parse_seconds"] = t1 - t0
+if trace:
+    out["heap_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+print(json.dumps(out))
+"""
+
+_PEERS = r"""
+import json, resource, sys, time, warnings
+import numpy as np
+warnings.filterwarnings("ignore")
+path, which = sys.argv[1], sys.argv[2]
+d = np.load(path)
+t, acc = d["t"], d["acc"]
+out = {}
+t0 = time.perf_counter()
+if which == "skdh_wear":
+    from skdh.preprocessing import AccelThresholdWearDetection
+    AccelThresholdWearDetection().predict(time=t + 1.7e9, accel=acc, fs=52.0)
+elif which == "skdh_activity":
+    from skdh.activity import ActivityLevelClassification
+    ActivityLevelClassification().predict(time=t + 1.7e9, accel=acc, fs=52.0)
+elif which == "actipy":
+    import pandas as pd
+    import actipy.processing as P
+    df = pd.DataFrame(acc, columns=["x", "y", "z"],
+                      index=pd.to_datetime((t + 1.7e9) * 1e9))
+    df["temperature"] = 20.0
+    df, _ = P.lowpass(df, 52.0, 20)
+    df, _ = P.calibrate_gravity(df)
+    df, _ = P.flag_nonwear(df)
+out["seconds"] = time.perf_counter() - t0
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def run_child(python: str, code: str, *args: str) -> dict[str, float] | str:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([python, "-c", code, *args], capture_output=True, text=True, env=env,
+                       cwd=ROOT)
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["failed"])[-1]
+        return last[:160]
+    result: dict[str, float] = json.loads(p.stdout.strip().splitlines()[-1])
+    return result
+
+
+def peer_python() -> str | None:
+    cand = [os.environ.get("LOADMON_BENCH_PYTHON"), str(ROOT / ".venv-bench" / "bin" / "python"),
+            sys.executable]
+    for py in cand:
+        if not py or not Path(py).exists():
+            continue
+        ok = subprocess.run([py, "-c", "import skdh, actipy"], capture_output=True).returncode
+        if ok == 0:
+            return py
+    return None
+
+
+def main() -> int:
+    print(f"building the 24 h, {RATE:g} Hz, 6-axis recording (cached in {OUT.name}/) …",
+          flush=True)
+    npz, csv = build_day()
+    print(f"  {csv.stat().st_size / 1e6:.0f} MB loadmon-csv, {int(DAY_S * RATE):,} samples")
+    rows: list[tuple[str, str, str]] = []
+    r = run_child(sys.executable, _CHILD, "arrays", str(npz))
+    h = run_child(sys.executable, _CHILD, "arrays", str(npz), "trace")
+    heap = f", analysis heap {h['heap_mb']:.0f} MB" if isinstance(h, dict) else ""
+    if isinstance(r, dict):
+        rows.append(("loadmon: 24 h analysis from arrays", f"{r['seconds']:.2f} s",
+                     f"{r['peak_mb']:.0f} MB RSS (incl. the 250 MB of samples){heap}"))
+    else:
+        rows.append(("loadmon: 24 h analysis from arrays", "failed", r))
+    r = run_child(sys.executable, _CHILD, "csv", str(csv))
+    if isinstance(r, dict):
+        rows.append(("loadmon: 24 h parse CSV + analysis",
+                     f"{r['seconds']:.2f} s (parse {r['parse_seconds']:.2f} s)",
+                     f"{r['peak_mb']:.0f} MB"))
+    else:
+        rows.append(("loadmon: 24 h parse CSV + analysis", "failed", r))
+    week = build_week(npz)
+    r = run_child(sys.executable, _CHILD, "week", str(week))
+    h = run_child(sys.executable, _CHILD, "week", str(week), "trace")
+    heap = f", analysis heap {h['heap_mb']:.0f} MB" if isinstance(h, dict) else ""
+    if isinstance(r, dict):
+        rows.append(("loadmon: 7 days, memory-mapped, chunked", f"{r['seconds']:.2f} s",
+                     f"{r['peak_mb']:.0f} MB RSS (incl. page cache of the map){heap}"))
+    else:
+        rows.append(("loadmon: 7 days, memory-mapped, chunked", "failed", r))
+    py = peer_python()
+    if py is None:
+        print("peers: scikit-digital-health / actipy are not importable here (install the "
+              "`bench` extra into .venv-bench or set LOADMON_BENCH_PYTHON)")
+    else:
+        for which, label in (
+            ("skdh_wear", "scikit-digital-health: wear detection (same 24 h)"),
+            ("skdh_activity", "scikit-digital-health: activity levels (same 24 h)"),
+            ("actipy", "actipy: low-pass + calibration + non-wear (same 24 h)"),
+        ):
+            r = run_child(py, _PEERS, str(npz), which)
+            if isinstance(r, dict):
+                rows.append((label, f"{r['seconds']:.2f} s", f"{r['peak_mb']:.0f} MB"))
+            else:
+                rows.append((label, "failed", r))
+    w = max(len(x[0]) for x in rows)
+    print(f"\n{'step':<{w}}  {'time':>24}  peak memory")
+    for name, tm, mem in rows:
+        print(f"{name:<{w}}  {tm:>24}  {mem}")
+    print("\nreference figures from CLINICAL-REFERENCE.md (measured earlier on this machine, "
+          "not by this script):")
+    for name, fig in REFERENCE:
+        print(f"  {name}: {fig}")
+    print("targets: 24 h at 52 Hz 6-axis in ≤ 1 s and ≤ 400 MB; 7 days bounded by chunking")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

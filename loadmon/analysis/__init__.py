@@ -1,0 +1,1 @@
+"""Provides the detectors: samples → posture, sitting bouts, bridges, holds, RDLs, hops, sets."""

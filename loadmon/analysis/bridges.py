@@ -1,0 +1,269 @@
+"""Provides the supine bridge detector: bridge reps and isometric bridge holds.
+
+Hook-lying (feet on the floor, knee above hip) puts the thigh's long axis beyond horizontal
+(inclination > 90°). Lifting the hips rotates the thigh in the sagittal plane, by tens of
+degrees, towards in-line with the trunk (inclination falls towards 90°), and lowering brings it
+back. A top held ≥ HOLD_MIN_S is a hold. Look-alikes: pelvic tilts move the thigh a few degrees
+only; knee rolling rotates it about the body's long axis, out of the sagittal plane and to both
+sides of the rest.
+
+Free-running mode with a known mounting uses the inclination and checks the sagittal plane;
+without one (and in guided mode) it uses the exercise's own geometry: the principal plane of the
+gravity-direction trajectory, with reps on the side away from the (time-dominant) rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from loadmon.analysis.excursions import Excursion, find_excursions, signed_angle
+from loadmon.analysis.orientation import Mounting, inclination_deg, principal_plane
+from loadmon.analysis.prepare import WORK_HZ, FloatArray, runs
+
+#: Hook-lying: the rest inclination must exceed this (deg).
+HOOK_LYING_DEG = 95.0
+#: Minimum rep rotation (deg): free-running with a mounting / without one / guided.
+MIN_AMP_FREE_DEG = 6.0
+MIN_AMP_NO_MOUNTING_DEG = 20.0
+MIN_AMP_GUIDED_DEG = 3.0
+#: Within a set established by clear reps, shallower reps count down to this (deg) and this
+#: fraction of the neighbouring reps' median amplitude (within SET_WINDOW_S).
+SET_MIN_AMP_DEG = 3.0
+SET_REL = 0.45
+SET_WINDOW_S = 30.0
+#: Guided: an excursion must reach this fraction of the typical (95th percentile) excursion.
+GUIDED_REL = 0.45
+#: Rep duration limits (s) and the hold threshold (s of top held).
+REP_MIN_S = 0.8
+HOLD_MIN_S = 10.0
+#: Bridges are slow: mean std of |acc| over a rep must stay below this (g).
+MAX_MOVEMENT_G = 0.15
+#: Out-of-sagittal fraction allowed for the direction change of a rep (|Δg·ml| / |Δg|).
+MAX_ML_FRACTION = 0.6
+#: Two-sided excursions (knee rolling) are rejected when the opposite side reaches this ratio.
+TWO_SIDED_RATIO = 0.5
+#: Without a mounting, reps must share their rotation axis within this angle (deg).
+SAME_AXIS_DEG = 30.0
+#: ... and must not be mirrored by an opposite excursion starting within this time (s): knee
+#: rolling goes to one side, then straight to the other.
+OPPOSITE_WINDOW_S = 12.0
+BASELINE_WINDOW_S = 120.0
+
+PARAMETERS = {
+    "hook_lying_deg": HOOK_LYING_DEG,
+    "min_amp_free_deg": MIN_AMP_FREE_DEG,
+    "min_amp_no_mounting_deg": MIN_AMP_NO_MOUNTING_DEG,
+    "min_amp_guided_deg": MIN_AMP_GUIDED_DEG,
+    "guided_rel": GUIDED_REL,
+    "set_min_amp_deg": SET_MIN_AMP_DEG,
+    "set_rel": SET_REL,
+    "set_window_s": SET_WINDOW_S,
+    "rep_min_s": REP_MIN_S,
+    "hold_min_s": HOLD_MIN_S,
+    "max_movement_g": MAX_MOVEMENT_G,
+    "max_ml_fraction": MAX_ML_FRACTION,
+    "two_sided_ratio": TWO_SIDED_RATIO,
+    "same_axis_deg": SAME_AXIS_DEG,
+    "opposite_window_s": OPPOSITE_WINDOW_S,
+    "baseline_window_s": BASELINE_WINDOW_S,
+}
+
+
+@dataclass(frozen=True)
+class BridgeRep:
+    start_s: float
+    end_s: float
+    amplitude_deg: float
+
+
+@dataclass(frozen=True)
+class BridgeHold:
+    start_s: float
+    end_s: float
+    hold_s: float
+    amplitude_deg: float
+
+
+@dataclass(frozen=True)
+class BridgeResult:
+    reps: tuple[BridgeRep, ...]
+    holds: tuple[BridgeHold, ...]
+
+
+def _to_events(exs: list[Excursion], std_mag: FloatArray, offset: int) -> BridgeResult:
+    reps: list[BridgeRep] = []
+    holds: list[BridgeHold] = []
+    for e in exs:
+        a, b = offset + e.start, offset + e.end
+        if e.t_end - e.t_start < REP_MIN_S:
+            continue
+        if float(np.mean(std_mag[a : b + 1])) > MAX_MOVEMENT_G:
+            continue
+        t0, t1 = round(e.t_start, 2), round(e.t_end, 2)
+        if e.hold_s >= HOLD_MIN_S:
+            holds.append(BridgeHold(t0, t1, round(e.hold_s, 2), round(e.amplitude_deg, 1)))
+        else:
+            reps.append(BridgeRep(t0, t1, round(e.amplitude_deg, 1)))
+    return BridgeResult(tuple(reps), tuple(holds))
+
+
+def _orient_to_rest(s: FloatArray) -> tuple[FloatArray, float, float]:
+    """Flip `s` so excursions away from the time-dominant rest are positive; side amplitudes."""
+    med = float(np.median(s))
+    up = float(np.percentile(s, 98)) - med
+    dn = med - float(np.percentile(s, 2))
+    if dn > up:
+        return -s, dn, up
+    return s, up, dn
+
+
+def _same_axis(exs: list[Excursion], gdir: FloatArray) -> list[Excursion]:
+    """Bridge reps all rotate the thigh about the same (mediolateral) axis; knee rolling turns it
+    about opposite axes to either side. Keep the reps about the common axis, none if there is
+    no common axis for most of them."""
+    axes = np.array([np.cross(gdir[e.start], gdir[e.peak]) for e in exs])
+    axes = axes / np.maximum(np.linalg.norm(axes, axis=1, keepdims=True), 1e-9)
+    common = np.median(axes, axis=0)
+    common = common / max(float(np.linalg.norm(common)), 1e-9)
+    agree = axes @ common > np.cos(np.radians(SAME_AXIS_DEG))
+    if agree.mean() < 0.75:
+        return []
+    return [e for e, ok in zip(exs, agree, strict=True) if ok]
+
+
+def detect_geometric(
+    tw: FloatArray,
+    gdir: FloatArray,
+    std_mag: FloatArray,
+    *,
+    min_amp: float,
+    rel: float,
+    reject_two_sided: bool,
+) -> BridgeResult:
+    """Bridges from the principal plane of the gravity-direction trajectory (no mounting)."""
+    if tw.size < 20:
+        return BridgeResult((), ())
+    quiet = std_mag < MAX_MOVEMENT_G
+    use = gdir[quiet] if quiet.sum() >= 20 else gdir
+    c, e1, _ = principal_plane(use)
+    s = signed_angle(gdir, c, e1)
+    s, amp_main, amp_other = _orient_to_rest(s)
+    if reject_two_sided and amp_other > TWO_SIDED_RATIO * amp_main:
+        return BridgeResult((), ())
+    cands = find_excursions(s, min_amp, dt=1.0 / WORK_HZ, times=tw)
+    if not cands:
+        return BridgeResult((), ())
+    typical = float(np.percentile([e.amplitude_deg for e in cands], 90))
+    exs = [e for e in cands if e.amplitude_deg >= rel * typical]
+    if reject_two_sided and exs:
+        # knee rolling also goes to the other side: opposite excursions of similar size nearby
+        opp = find_excursions(-s, min_amp * TWO_SIDED_RATIO, dt=1.0 / WORK_HZ, times=tw)
+        exs = [
+            e for e in exs
+            if not any(
+                o.amplitude_deg >= TWO_SIDED_RATIO * e.amplitude_deg
+                and abs(o.t_start - e.t_start) <= OPPOSITE_WINDOW_S
+                for o in opp
+            )
+        ]
+    if reject_two_sided and exs:
+        exs = _same_axis(exs, gdir)
+    return _to_events(exs, std_mag, 0)
+
+
+def detect_with_mounting(
+    tw: FloatArray,
+    gdir: FloatArray,
+    std_mag: FloatArray,
+    m: Mounting,
+    *,
+    min_amp: float = MIN_AMP_FREE_DEG,
+    lying: NDArray[np.bool_] | None = None,
+) -> BridgeResult:
+    """Bridges in hook-lying spans: falls of thigh inclination, in the sagittal plane."""
+    inc = inclination_deg(gdir, m)
+    floor = inc > 80.0
+    reps: list[BridgeRep] = []
+    holds: list[BridgeHold] = []
+    ml = m.m
+    for a, b in runs(floor):
+        if b - a < 2 * WORK_HZ:
+            continue
+        s = -inc[a:b]
+        slow = std_mag[a:b] < MAX_MOVEMENT_G
+        exs = find_excursions(
+            s, SET_MIN_AMP_DEG, dt=1.0 / WORK_HZ, keep=slow, times=tw[a:b]
+        )
+        keep: list[Excursion] = []
+        for e in exs:
+            rest = max(float(inc[a + e.start]), float(inc[a + e.end]))
+            if rest < HOOK_LYING_DEG:
+                continue
+            if lying is not None and not (lying[a + e.start] or lying[a + e.end]):
+                continue  # the person is sitting (e.g. legs crossed), not lying
+            if ml is not None:
+                dg = gdir[a + e.peak] - gdir[a + e.start]
+                n = float(np.linalg.norm(dg))
+                if n > 1e-6 and abs(float(dg @ ml)) / n > MAX_ML_FRACTION:
+                    continue
+            keep.append(e)
+        keep = _within_sets(keep, min_amp)
+        res = _to_events(keep, std_mag, a)
+        reps.extend(res.reps)
+        holds.extend(res.holds)
+    return BridgeResult(tuple(reps), tuple(holds))
+
+
+def _within_sets(exs: list[Excursion], min_amp: float) -> list[Excursion]:
+    """Reps of at least `min_amp`, plus smaller ones (≥ SET_REL of the set's median, and
+    ≥ SET_MIN_AMP_DEG) next to them: reps of one set are alike, so a set established by clear
+    reps keeps its shallower ones."""
+    clear = [e for e in exs if e.amplitude_deg >= min_amp]
+    if not clear:
+        return []
+    out = []
+    for e in exs:
+        if e.amplitude_deg >= min_amp:
+            out.append(e)
+            continue
+        near = [c.amplitude_deg for c in clear if abs(c.t_start - e.t_start) <= SET_WINDOW_S]
+        if near and e.amplitude_deg >= SET_REL * float(np.median(near)):
+            out.append(e)
+    return out
+
+
+def detect_bridges(
+    tw: FloatArray,
+    gdir: FloatArray,
+    std_mag: FloatArray,
+    m: Mounting,
+    *,
+    guided: bool = False,
+    lying: NDArray[np.bool_] | None = None,
+) -> BridgeResult:
+    """Bridge reps and holds: guided (the recording is bridges) or free-running."""
+    if guided:
+        return detect_geometric(
+            tw, gdir, std_mag, min_amp=MIN_AMP_GUIDED_DEG, rel=GUIDED_REL, reject_two_sided=False
+        )
+    if m.known:
+        return detect_with_mounting(tw, gdir, std_mag, m, lying=lying)
+    return detect_geometric(
+        tw,
+        gdir,
+        std_mag,
+        min_amp=MIN_AMP_NO_MOUNTING_DEG,
+        rel=GUIDED_REL,
+        reject_two_sided=True,
+    )
+
+
+def mask_of(tw: FloatArray, spans: list[tuple[float, float]]) -> NDArray[np.bool_]:
+    out = np.zeros(tw.size, dtype=bool)
+    for s, e in spans:
+        i, j = np.searchsorted(tw, [s, e])
+        out[i:j] = True
+    return out

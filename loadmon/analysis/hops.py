@@ -1,0 +1,310 @@
+"""Provides the hop detector: take-off, landing, flight and contact time, height from flight.
+
+Physics: in flight the body is in free fall, so the specific force at the thigh is near 0 g
+(plus the small centripetal/tangential terms of thigh rotation); take-off is preceded by a push
+(specific force above 1 g) and flight ends in a landing impact (well above 1 g). A hop keeps the
+thigh near vertical and about the same orientation before and after (sitting down onto a chair
+ends with the thigh horizontal; running swings the thigh through tens of degrees during flight).
+Times are refined to where |acc| crosses EDGE_G (interpolated between samples). Jump height
+h = g·t²/8 from the flight time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loadmon.analysis.orientation import Mounting
+from loadmon.analysis.prepare import FloatArray, IntArray, runs, unit
+
+G = 9.80665
+#: Candidate flight: smoothed |acc| below this (g) for FLIGHT_S (s).
+FLIGHT_G = 0.7
+#: The median |acc| inside a flight must be below this (g): free fall, not a light step.
+MEDIAN_FLIGHT_G = 0.55
+#: Free fall must actually be reached inside a flight (g): a swinging thigh (cycling, running)
+#: dips to ~0.5 g but never to 0.
+FREE_FALL_G = 0.35
+#: Moving-average length for the candidate search (s).
+SMOOTH_S = 0.1
+FLIGHT_S = (0.08, 1.0)
+#: Flight edges: where raw |acc| crosses this (g).
+EDGE_G = 0.35
+#: Push before take-off and impact after landing (g), searched within these windows (s). A
+#: jump needs a mean contact force of (1 + flight/contact) g ≥ 1.5 g; stepping off a box does not.
+PUSH_G = 1.5
+PUSH_WINDOW_S = 0.5
+LAND_G = 1.5
+LAND_WINDOW_S = 0.15
+#: A landing is an impact: |acc| rises at least this fast somewhere in that window (g/s).
+LAND_SLOPE_G_PER_S = 15.0
+#: ... measured over this time step (s), so sensor noise at high rates does not look steep.
+SLOPE_SCALE_S = 0.03
+#: Low runs separated by less than MERGE_S (s) with |acc| below MERGE_G (g) are one flight
+#: (a loose sensor, e.g. a phone in a pocket, bounces during flight).
+MERGE_S = 0.25
+MERGE_G = LAND_G
+#: Thigh orientation before take-off vs after landing may differ by at most this (deg).
+MAX_TURN_DEG = 60.0
+#: ... each side averaged over this long (s), so the pushes of alternating hops cancel.
+TURN_WINDOW_S = 1.5
+#: With a known mounting the thigh must be within this of vertical around the hop (deg); a
+#: single-leg hop on the other leg holds the sensor thigh up to ~70° flexed.
+MAX_INCLINATION_DEG = 80.0
+#: ... and on average over ± CONTEXT_S (s) within this (deg): on the feet, not on a saddle.
+CONTEXT_S = 1.5
+MAX_MEAN_INCLINATION_DEG = 65.0
+#: With gyro: median angular speed during flight above this (°/s) is running, not a hop.
+MAX_FLIGHT_GYRO_DPS = 250.0
+#: Around each hop (± NEIGHBOUR_S) at least this fraction of free-fall dips must be hops. In
+#: running the landings alternate between the legs, so about half the flights end on the other
+#: leg with a weak impact at the sensor and fail; in a hop set they all pass.
+NEIGHBOUR_S = 3.0
+MIN_HOP_FRACTION = 0.7
+#: Flights closer than RUN_LINK_S (s) form a run; if most "contacts" in a run dip below
+#: HIDDEN_FLIGHT_G (0.1 s mean, g) they hide the other leg's flights: running.
+RUN_LINK_S = 1.0
+HIDDEN_FLIGHT_G = 0.6
+#: Contact time is only reported between hops closer than this (s).
+MAX_CONTACT_S = 1.0
+#: Samples missing at the take-off or landing crossing (a step longer than this many periods)
+#: void the hop; missing samples in mid-flight do not (both edges are still observed).
+MAX_STEP_PERIODS = 2.5
+
+PARAMETERS = {
+    "flight_g": FLIGHT_G,
+    "smooth_s": SMOOTH_S,
+    "median_flight_g": MEDIAN_FLIGHT_G,
+    "free_fall_g": FREE_FALL_G,
+    "flight_s": list(FLIGHT_S),
+    "edge_g": EDGE_G,
+    "merge_s": MERGE_S,
+    "merge_g": MERGE_G,
+    "push_g": PUSH_G,
+    "push_window_s": PUSH_WINDOW_S,
+    "land_g": LAND_G,
+    "land_window_s": LAND_WINDOW_S,
+    "land_slope_g_per_s": LAND_SLOPE_G_PER_S,
+    "slope_scale_s": SLOPE_SCALE_S,
+    "max_turn_deg": MAX_TURN_DEG,
+    "turn_window_s": TURN_WINDOW_S,
+    "max_inclination_deg": MAX_INCLINATION_DEG,
+    "context_s": CONTEXT_S,
+    "max_mean_inclination_deg": MAX_MEAN_INCLINATION_DEG,
+    "max_flight_gyro_dps": MAX_FLIGHT_GYRO_DPS,
+    "max_contact_s": MAX_CONTACT_S,
+    "neighbour_s": NEIGHBOUR_S,
+    "run_link_s": RUN_LINK_S,
+    "hidden_flight_g": HIDDEN_FLIGHT_G,
+    "min_hop_fraction": MIN_HOP_FRACTION,
+    "height": "h = g t^2 / 8",
+}
+
+
+@dataclass(frozen=True)
+class Hop:
+    takeoff_s: float
+    landing_s: float
+    flight_s: float
+    contact_s: float | None
+    height_m: float
+
+
+def _crossing(t: FloatArray, x: FloatArray, i: int, level: float) -> float:
+    """Time between samples i and i+1 where x crosses `level` (linear interpolation)."""
+    x0, x1 = float(x[i]), float(x[i + 1])
+    if x1 == x0:
+        return float(t[i])
+    f = min(1.0, max(0.0, (level - x0) / (x1 - x0)))
+    return float(t[i] + f * (t[i + 1] - t[i]))
+
+
+def _reject_running(
+    out: list[tuple[float, float]], t: FloatArray, sm: FloatArray
+) -> list[tuple[float, float]]:
+    """Drop runs of flights that are running, not hopping: the "contacts" between them hide
+    another flight (the other leg's, whose weak landing at the sensor fails the hop checks). In
+    a hop set the feet stay on the ground between flights (|acc| well above 1 g)."""
+    if len(out) < 2:
+        return out
+    keep = [True] * len(out)
+    start = 0
+    for k in range(1, len(out) + 1):
+        if k == len(out) or out[k][0] - out[k - 1][1] > RUN_LINK_S:
+            if k - start >= 2:
+                hidden = []
+                for q in range(start, k - 1):
+                    i0, i1 = np.searchsorted(t, [out[q][1] + 0.05, out[q + 1][0] - 0.05])
+                    hidden.append(i1 > i0 and float(sm[i0:i1].min()) < HIDDEN_FLIGHT_G)
+                if float(np.mean(hidden)) > 0.5:
+                    keep[start:k] = [False] * (k - start)
+            start = k
+    return [o for o, ok in zip(out, keep, strict=True) if ok]
+
+
+def _merge_runs(r: IntArray, sm: FloatArray, max_gap: int) -> IntArray:
+    if r.shape[0] < 2:
+        return r
+    out = [list(r[0])]
+    for a, b in r[1:]:
+        _pa, pb = out[-1]
+        if a - pb <= max_gap and float(sm[pb:a].max()) < MERGE_G:
+            out[-1][1] = b
+        else:
+            out.append([a, b])
+    return np.asarray(out, dtype=np.int64)
+
+
+def _mean_dir(acc: FloatArray, t: FloatArray, t0: float, t1: float) -> FloatArray | None:
+    i, j = np.searchsorted(t, [t0, t1])
+    if j - i < 2:
+        return None
+    v = acc[i:j].mean(axis=0)
+    out: FloatArray = unit(v[None, :])[0]
+    return out
+
+
+def detect_hops_segment(
+    t: FloatArray,
+    acc: FloatArray,
+    gyro: FloatArray | None,
+    fs: float,
+    m: Mounting,
+    mag: FloatArray | None = None,
+) -> list[Hop]:
+    """Hops in one gap-free run of native samples (`mag` = |acc| if already known)."""
+    n = t.size
+    if n < 8:
+        return []
+    if mag is None:
+        mag = np.sqrt(np.einsum("ij,ij->i", acc, acc))
+    k = max(1, round(SMOOTH_S * fs))
+    sm = np.convolve(mag, np.ones(k) / k, mode="same") if k > 1 else mag
+    mgap = round(MERGE_S * fs)
+    cand: IntArray = _merge_runs(runs(sm < FLIGHT_G), sm, mgap)
+    screened = cand
+    if cand.shape[0]:
+        # cheap screen before the detailed checks: free fall reached, a push before it
+        lo_i = np.clip(cand[:, 0] - k - 1, 0, n - 1)
+        hi_i = np.clip(cand[:, 1] + k + 1, 1, n)
+        mins = np.minimum.reduceat(mag, np.stack([lo_i, hi_i], axis=1).ravel()[:-1])[::2]
+        p0 = np.searchsorted(t, t[lo_i] - PUSH_WINDOW_S)
+        pmax = np.maximum.reduceat(mag, np.stack([p0, lo_i + 1], axis=1).ravel())[::2]
+        screened = cand[(mins < FREE_FALL_G) & (pmax >= PUSH_G)]
+    period = 1.0 / fs
+    out: list[tuple[float, float]] = []
+    for a, b in screened:
+        if a == 0 or b >= n:
+            continue
+        # refine edges on the raw magnitude: first fall below / last rise above EDGE_G (a
+        # loose sensor that rattles in flight may never reach it: then FLIGHT_G)
+        lo, hi = max(1, a - k - 1), min(n - 2, b + k)
+        found = False
+        for level in (EDGE_G, FLIGHT_G):
+            low_runs = _merge_runs(runs(mag[lo : hi + 1] < level), mag[lo : hi + 1], mgap)
+            if low_runs.shape[0] == 0:
+                continue
+            # the longest low run is the flight (filter ringing next to an impact spike makes
+            # short dips that are not part of it)
+            longest = int(np.argmax(low_runs[:, 1] - low_runs[:, 0]))
+            i = lo + int(low_runs[longest, 0]) - 1
+            j = lo + int(low_runs[longest, 1])
+            if i < 0 or j >= n:
+                continue
+            t_off = _crossing(t, mag, i, level)
+            t_land = _crossing(t, mag, j - 1, level)
+            flight = t_land - t_off
+            inside = mag[i + 1 : j]
+            if (
+                FLIGHT_S[0] <= flight <= FLIGHT_S[1]
+                and inside.size
+                and float(np.median(inside)) < MEDIAN_FLIGHT_G
+                and float(inside.min()) < FREE_FALL_G
+            ):
+                found = True
+                break
+        if not found:
+            continue
+        # Extrapolate each edge along its slope (EDGE_G → 2·EDGE_G) down to the flight level:
+        # the specific force reaches free fall at toe-off and leaves it at touch-down.
+        if (t[i + 1] - t[i] > MAX_STEP_PERIODS * period) or (
+            t[j] - t[j - 1] > MAX_STEP_PERIODS * period
+        ):
+            continue  # take-off or landing fell in lost samples: its time is unknown
+        p0, p1 = np.searchsorted(t, [t_off - PUSH_WINDOW_S, t_off])
+        if p1 <= p0 or float(mag[p0:p1].max()) < PUSH_G:
+            continue
+        l0, l1 = np.searchsorted(t, [t_land, t_land + LAND_WINDOW_S])
+        if l1 <= l0 or float(mag[l0:l1].max()) < LAND_G:
+            continue
+        tw_ = t[max(l0 - 1, 0) : l1 + 1]
+        rise = np.interp(tw_ + SLOPE_SCALE_S, t, mag) - mag[max(l0 - 1, 0) : l1 + 1]
+        if tw_.size < 1 or float(rise.max()) / SLOPE_SCALE_S < LAND_SLOPE_G_PER_S:
+            continue  # a smooth rise (a pedalling thigh), not an impact
+        before = _mean_dir(acc, t, t_off - TURN_WINDOW_S, t_off - 0.05)
+        after = _mean_dir(acc, t, t_land + 0.05, t_land + TURN_WINDOW_S)
+        if before is None or after is None:
+            continue
+        if float(before @ after) < np.cos(np.radians(MAX_TURN_DEG)):
+            continue
+        if m.known:
+            inc = np.degrees(np.arccos(np.clip([before @ m.u, after @ m.u], -1, 1)))
+            if float(inc.max()) > MAX_INCLINATION_DEG:
+                continue
+            around = _mean_dir(acc, t, t_off - CONTEXT_S, t_land + CONTEXT_S)
+            if around is not None and float(
+                np.degrees(np.arccos(np.clip(around @ m.u, -1, 1)))
+            ) > MAX_MEAN_INCLINATION_DEG:
+                continue  # seated (pedalling), not on the feet
+        if gyro is not None:
+            w = np.linalg.norm(gyro[i : j + 1], axis=1)
+            if w.size and float(np.median(w)) > MAX_FLIGHT_GYRO_DPS:
+                continue
+        out.append((t_off, t_land))
+    # Running also has flight phases, but most of them fail the hop checks (the thigh swings
+    # through them); keep a hop only if most free-fall dips around it are hops too.
+    out = _reject_running(out, t, sm)
+    if out and screened.shape[0]:
+        ct = t[np.clip(screened[:, 0], 0, n - 1)]
+        acc_t = np.array([o[0] for o in out])
+        kept = []
+        for o in out:
+            nc = int(np.sum(np.abs(ct - o[0]) <= NEIGHBOUR_S))
+            na = int(np.sum(np.abs(acc_t - o[0]) <= NEIGHBOUR_S))
+            if na >= MIN_HOP_FRACTION * nc:
+                kept.append(o)
+        out = kept
+    hops: list[Hop] = []
+    for q, (t_off, t_land) in enumerate(out):
+        contact = None
+        if q > 0:
+            c = t_off - out[q - 1][1]
+            if 0 < c <= MAX_CONTACT_S:
+                contact = round(c, 4)
+        fl = t_land - t_off
+        hops.append(
+            Hop(round(t_off, 4), round(t_land, 4), round(fl, 4), contact, round(G * fl * fl / 8, 4))
+        )
+    return hops
+
+
+def detect_hops(
+    t: FloatArray,
+    acc: FloatArray,
+    gyro: FloatArray | None,
+    fs: float,
+    segments: IntArray,
+    m: Mounting,
+    mag: FloatArray | None = None,
+) -> list[Hop]:
+    """Hops over all gap-free segments."""
+    out: list[Hop] = []
+    for a, b in segments:
+        out.extend(
+            detect_hops_segment(
+                t[a:b], acc[a:b], None if gyro is None else gyro[a:b], fs, m,
+                None if mag is None else mag[a:b],
+            )
+        )
+    return out

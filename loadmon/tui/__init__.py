@@ -1,0 +1,1 @@
+"""Provides the Textual dashboard (`loadmon tui`); the only package that imports textual."""

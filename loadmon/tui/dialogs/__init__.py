@@ -1,0 +1,1 @@
+"""Provides the dashboard's modal dialogs: error and confirm."""

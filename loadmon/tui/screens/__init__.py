@@ -1,0 +1,1 @@
+"""Provides the dashboard's screens: today, trend, sessions, live, patient, log entry, help."""

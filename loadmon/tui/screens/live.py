@@ -1,0 +1,287 @@
+"""Provides LiveScreen: stream a scanned or virtual sensor, count reps live, stop and save."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, RichLog, Select, Static
+
+from loadmon.errors import LoadmonError
+from loadmon.tui.data import (
+    VIRTUAL_PREFIX,
+    LiveCounter,
+    SampleChunk,
+    live_sources,
+    rep_detail,
+    save_live_session,
+    scan_sensors,
+    sensor_chunks,
+)
+from loadmon.tui.messages import DataChanged, DeviceLost, RepDetected, SamplesArrived
+from loadmon.tui.screens.base import DashScreen
+from loadmon.tui.widgets.rep_counter import RepCounter
+
+GUIDED = [("bridges", "bridge"), ("bridge holds", "bridge_hold"), ("RDLs", "rdl"), ("hops", "hops")]
+
+
+def default_replay() -> str:
+    path = Path(__file__).resolve().parents[2] / "demo_data" / "bridge_set.csv"
+    return str(path) if path.exists() else ""
+
+
+class LiveScreen(DashScreen):
+    """Signal quality, a rep counter per set, the hold against the prescription, a tempo cue."""
+
+    AUTO_FOCUS = "#live-start"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "Start"),
+        Binding("x", "stop", "Stop+save"),
+        Binding("r", "scan", "Scan"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[SampleChunk] = []
+        self.started_wall: float | None = None
+        self.started_utc: datetime | None = None
+        self.rate_hz = 52.0
+        self.speed = 1.0
+        self.latencies: list[float] = []
+        self.events: list[dict[str, Any]] = []
+        self.device = "polar-verity-sense"
+        self._streaming = False
+        self._replay_sensor: Any = None
+        #: (t of the newest sample, monotonic arrival) of each chunk, for latency figures.
+        self.arrivals: list[tuple[float, float]] = []
+        #: Seconds from the chunk holding a rep's end arriving to the rep being shown.
+        self.tui_latencies: list[float] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="live"):
+            with Horizontal(classes="form-row"):
+                yield Label("Sensor", classes="form-label")
+                yield Select(
+                    [(label, sid) for label, sid in live_sources()],
+                    prompt="pick a sensor (r scans)",
+                    id="live-source",
+                )
+            with Horizontal(classes="form-row"):
+                yield Label("Replay file", classes="form-label")
+                yield Input(placeholder="recording to replay (virtual sensor)", id="live-replay")
+            with Horizontal(classes="form-row"):
+                yield Label("Guided set", classes="form-label")
+                yield Select(GUIDED, prompt="recognise automatically", id="live-exercise")
+                yield Button("Start", id="live-start", variant="success")
+                yield Button("Stop + save", id="live-stop", variant="error", disabled=True)
+            yield Static(id="live-signal")
+            with Horizontal(id="live-main"):
+                yield RepCounter(id="live-counter")
+                yield RichLog(id="live-log", max_lines=200, markup=False, wrap=False)
+
+    def on_mount(self) -> None:
+        select: Select[str] = self.query_one("#live-source", Select)
+        select.value = "virtual:polar-verity-sense"
+        src = self.lapp.source
+        replay = self.query_one("#live-replay", Input)
+        if src and not src.startswith(VIRTUAL_PREFIX):
+            replay.value = src
+        else:
+            replay.value = default_replay()
+        self._signal("not streaming")
+        self.query_one("#live-log", RichLog).border_title = "detected"
+
+    def fetch(self) -> dict[str, Any]:
+        info = self.data.patient_info()
+        return {"targets": self.data.live_targets(info)}
+
+    def show(self, result: dict[str, Any]) -> None:
+        counter = self.query_one(RepCounter)
+        targets = result["targets"]
+        if targets.get("hold_s"):
+            counter.hold_target_s = float(targets["hold_s"])
+        if targets.get("tempo_s"):
+            counter.tempo_target_s = float(targets["tempo_s"])
+        counter.refresh_title()
+
+    def _signal(self, text: str | Text) -> None:
+        self.query_one("#live-signal", Static).update(text)
+
+    # ------------------------------------------------------------------ scanning
+
+    def action_scan(self) -> None:
+        self._signal("scanning for sensors…")
+        self.run_scan()
+
+    @work(exclusive=True, group="scan")
+    async def run_scan(self) -> None:
+        try:
+            found = await scan_sensors()
+        except LoadmonError as e:
+            self.lapp.report_error(e)
+            return
+        select: Select[str] = self.query_one("#live-source", Select)
+        select.set_options([*found, *live_sources()])
+        select.value = found[0][1] if found else "virtual:polar-verity-sense"
+        self._signal(f"found {len(found)} sensor(s)")
+
+    # ------------------------------------------------------------------ streaming
+
+    @on(Button.Pressed, "#live-start")
+    def action_start(self) -> None:
+        if self._streaming:
+            return
+        select: Select[str] = self.query_one("#live-source", Select)
+        source = select.value if isinstance(select.value, str) else "virtual:polar-verity-sense"
+        replay = self.query_one("#live-replay", Input).value.strip() or None
+        if source.startswith(VIRTUAL_PREFIX) and (replay is None or not Path(replay).is_file()):
+            self.notify(f"replay file not found: {replay or '(none)'}", severity="error")
+            return
+        self.device = source.split(":")[1] if ":" in source else source
+        exercise_sel: Select[str] = self.query_one("#live-exercise", Select)
+        exercise = exercise_sel.value if isinstance(exercise_sel.value, str) else None
+        self.chunks = []
+        self.arrivals = []
+        self.tui_latencies = []
+        self.latencies = []
+        self.events = []
+        self.query_one("#live-log", RichLog).clear()
+        self.query_one("#live-start", Button).disabled = True
+        self.query_one("#live-stop", Button).disabled = False
+        self.stream(source, replay, exercise)
+
+    @work(exclusive=True, group="live")
+    async def stream(self, source: str, replay: str | None, exercise: str | None) -> None:
+        """An async worker (bleak is asyncio): read the sensor, run the streaming detectors
+        in a thread so the UI never waits on them, and post messages to the screen."""
+        self._streaming = True
+        try:
+            await self._pump(source, replay, exercise)
+        except LoadmonError as e:
+            self.post_message(DeviceLost(str(e)))
+        finally:
+            self._streaming = False
+
+    async def _pump(self, source: str, replay: str | None, exercise: str | None) -> None:
+        counter: LiveCounter | None = None
+        self.started_wall = time.monotonic()
+        self.started_utc = datetime.now(UTC).replace(microsecond=0)
+        gaps = 0
+        n = 0
+
+        def keep_sensor(sensor: Any) -> None:
+            self._replay_sensor = sensor
+
+        self._replay_sensor = None
+        async for chunk in sensor_chunks(source, replay, speed=self.speed, on_sensor=keep_sensor):
+            if chunk.gap_s > 0:
+                gaps += 1
+                continue
+            if counter is None:
+                self.started_wall = time.monotonic() - float(chunk.t[-1]) / self.speed
+                if chunk.sample_rate_hz > 0:
+                    self.rate_hz = chunk.sample_rate_hz
+                counter = LiveCounter(self.rate_hz, exercise)
+                if not counter.available:
+                    self.post_message(
+                        DeviceLost(
+                            "rep counting needs loadmon.analysis.streaming (not installed yet)",
+                            ended=False,
+                        )
+                    )
+            self.chunks.append(chunk)
+            n += chunk.t.size
+            last_t = float(chunk.t[-1])
+            self.arrivals.append((last_t, time.monotonic()))
+            rate = n / last_t if last_t > 1 else self.rate_hz
+            self.post_message(SamplesArrived(n, rate, gaps, last_t))
+            for ev in await asyncio.to_thread(counter.feed, chunk):
+                self.post_message(RepDetected(ev))
+        if counter is not None:
+            for ev in await asyncio.to_thread(counter.finish):
+                self.post_message(RepDetected(ev))
+        self.post_message(DeviceLost("the source ended"))
+
+    def on_samples_arrived(self, message: SamplesArrived) -> None:
+        self._signal(
+            Text.assemble(
+                ("● streaming  ", "bold green"),
+                f"{message.rate_hz:5.1f} Hz  ·  {message.gaps} gaps  ·  "
+                f"{message.elapsed_s / 60:02.0f}:{message.elapsed_s % 60:04.1f}  ·  "
+                f"{message.n_samples} samples",
+            )
+        )
+
+    def on_rep_detected(self, message: RepDetected) -> None:
+        ev = message.event
+        if ev.get("type") not in ("bridge_rep", "bridge_hold", "rdl_rep", "hop"):
+            return
+        self.events.append(ev)
+        if "end_s" in ev:
+            sensor = self._replay_sensor
+            if sensor is not None:
+                # wall seconds since the virtual sensor measured the rep's last sample
+                lat = (float(sensor.replay_time()) - float(ev["end_s"])) / self.speed
+            elif self.started_wall is not None:
+                lat = time.monotonic() - (self.started_wall + float(ev["end_s"]) / self.speed)
+            else:
+                lat = float("nan")
+            self.latencies.append(lat)
+            end = float(ev["end_s"])
+            arrived = next((a for t, a in self.arrivals if t >= end), None)
+            if arrived is not None:
+                self.tui_latencies.append(time.monotonic() - arrived)
+        self.query_one(RepCounter).add_event(ev)
+        delay = f"  (+{self.latencies[-1]:.2f} s)" if self.latencies else ""
+        self.query_one("#live-log", RichLog).write(
+            f"{float(ev.get('end_s', 0)):7.1f} s  {rep_detail(ev)}{delay}"
+        )
+
+    def on_device_lost(self, message: DeviceLost) -> None:
+        if not message.ended:
+            self.query_one("#live-log", RichLog).write(message.reason)
+            return
+        self._signal(Text(f"stopped: {message.reason}", style="yellow"))
+        self.query_one("#live-start", Button).disabled = False
+
+    def _cancel_live(self) -> None:
+        for worker in self.workers:
+            if worker.group == "live":
+                worker.cancel()
+
+    @on(Button.Pressed, "#live-stop")
+    def action_stop(self) -> None:
+        self._cancel_live()
+        self.query_one("#live-start", Button).disabled = False
+        self.query_one("#live-stop", Button).disabled = True
+        if not self.chunks:
+            self.notify("nothing recorded", severity="warning")
+            return
+        self._signal("saving the session…")
+        self.save(list(self.chunks), self.started_utc or datetime.now(UTC))
+
+    @work(thread=True, group="save")
+    def save(self, chunks: list[SampleChunk], start: datetime) -> None:
+        try:
+            rid = save_live_session(
+                self.data, chunks, start=start, sample_rate_hz=self.rate_hz, device=self.device
+            )
+        except LoadmonError as e:
+            self.app.call_from_thread(self.lapp.report_error, e)
+            return
+        finally:
+            self.data.close()
+        self.app.call_from_thread(self._saved, rid)
+
+    def _saved(self, rid: int) -> None:
+        self._signal(Text(f"saved as recording {rid}", style="bold green"))
+        self.notify(f"session saved as recording {rid}", title="Saved")
+        self.app.post_message(DataChanged("live"))

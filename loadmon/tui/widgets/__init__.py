@@ -1,0 +1,1 @@
+"""Provides the dashboard's reusable widgets: load gauges, trend chart, alert list, rep counter."""

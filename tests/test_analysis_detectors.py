@@ -1,0 +1,158 @@
+"""Detector tests on the recorded fixtures (tests/data): rotations, acc-only, gaps, look-alikes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from loadmon.analysis.orientation import Mounting, epoch_features, estimate_mounting
+from loadmon.analysis.pipeline import Analysis, analyze
+from loadmon.analysis.prepare import prepare, split_segments
+from loadmon.recording import Recording, read_recording
+
+DATA = Path(__file__).parent / "data"
+
+
+def load(name: str) -> tuple[Recording, dict[str, Any]]:
+    rec = read_recording(DATA / "recordings" / f"{name}.csv")
+    truth = json.loads((DATA / "expected" / f"{name}.json").read_text())
+    return rec, truth
+
+
+_cache: dict[tuple[str, str | None], tuple[Recording, dict[str, Any], Analysis]] = {}
+
+
+def analysed(name: str, exercise: str | None = None) -> tuple[Recording, dict[str, Any], Analysis]:
+    key = (name, exercise)
+    if key not in _cache:
+        rec, truth = load(name)
+        _cache[key] = (rec, truth, analyze(rec, exercise=exercise))
+    return _cache[key]
+
+
+def truth_events(truth: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e for e in truth["events"] if e["type"] == kind]
+
+
+def matched(det: list[Any], true: list[dict[str, Any]], tol: float) -> int:
+    n = 0
+    for e in true:
+        if any(abs(d.start_s - e["start_s"]) <= tol and abs(d.end_s - e["end_s"]) <= tol
+               for d in det):
+            n += 1
+    return n
+
+
+@pytest.mark.parametrize(
+    "name", ["bridges_52hz_left_anterior", "bridges_50hz_acconly_right_lateral_rolled"]
+)
+def test_bridge_reps_counted_exactly_any_mounting(name: str) -> None:
+    _rec, truth, a = analysed(name)
+    assert [(s.exercise, s.reps) for s in a.sets] == [
+        (s["exercise"], s["reps"]) for s in truth["sets"]
+    ]
+    reps = a.events_of("bridge_rep")
+    assert matched(reps, truth_events(truth, "bridge_rep"), tol=0.6) >= len(reps) - 1
+
+
+def test_acc_only_is_recorded_as_degraded() -> None:
+    _, _, a = analysed("bridges_50hz_acconly_right_lateral_rolled")
+    assert a.mounting.known
+    assert any(s.stage == "orientation.gyro" for s in a.skipped)
+
+
+def test_mounting_found_from_walking_matches_the_true_long_axis() -> None:
+    # The lateral, rolled mounting: the long axis is still found within 15°.
+    rec, _truth, _ = analysed("bridges_50hz_acconly_right_lateral_rolled")
+    p = prepare(rec.t, rec.acc, rec.gyro, rec.sample_rate_hz)
+    m = estimate_mounting(p, epoch_features(p))
+    from tests.simulator import Mounting as SimMounting
+
+    r, _ = SimMounting(leg="right", site="lateral", roll_deg=137.0, around_deg=12.0).frames()
+    assert np.degrees(np.arccos(np.clip(m.u @ r[2], -1, 1))) < 15
+
+
+def test_holds_with_gaps_measure_hold_duration() -> None:
+    rec, truth, a = analysed("holds_52hz_gaps")
+    assert rec.gaps()  # the fixture really has packet loss
+    holds = a.events_of("bridge_hold")
+    true = truth_events(truth, "bridge_hold")
+    assert len(holds) == len(true) == 2
+    for d, t in zip(holds, true, strict=True):
+        assert abs(d.fields["hold_s"] - t["hold_s"]) < 1.0
+    assert not a.events_of("bridge_rep")
+
+
+def test_hops_acc_only_random_axes_flight_times() -> None:
+    _, truth, a = analysed("hops_25hz_acconly_random_axes")
+    hops = a.events_of("hop")
+    true = truth_events(truth, "hop")
+    assert len(hops) == len(true)
+    errs = [abs(d.fields["flight_s"] - t["flight_s"]) for d, t in zip(hops, true, strict=True)]
+    assert float(np.median(errs)) < 0.03
+    for h in hops:
+        f = h.fields
+        assert f["height_m"] == pytest.approx(9.80665 * f["flight_s"] ** 2 / 8, abs=1e-3)
+        assert h.start_s < h.end_s
+
+
+def test_rdl_tempo() -> None:
+    _, truth, a = analysed("rdl_52hz_right_lateral")
+    reps = a.events_of("rdl_rep")
+    true = truth_events(truth, "rdl_rep")
+    assert len(reps) == len(true)
+    ecc = np.median([r.fields["eccentric_s"] for r in reps])
+    assert abs(ecc - np.median([t["eccentric_s"] for t in true])) < 0.8
+
+
+def test_floor_lookalikes_are_not_bridges() -> None:
+    _, _, a = analysed("floor_lookalikes_52hz")
+    assert len(a.events_of("bridge_rep")) + len(a.events_of("bridge_hold")) <= 1
+    assert not a.events_of("hop")
+
+
+def test_sitting_time_acc_only() -> None:
+    _, truth, a = analysed("sitting_25hz_acconly")
+    sit_true = sum(e["end_s"] - e["start_s"] for e in truth_events(truth, "sitting"))
+    sit_det = sum(e.end_s - e.start_s for e in a.events_of("sitting"))
+    assert abs(sit_det - sit_true) / sit_true < 0.1
+    assert not a.events_of("hop") and not a.sets
+
+
+def test_guided_bridges_without_upright_period() -> None:
+    # Cut the recording to the floor work only: no walking to learn the mounting from.
+    rec, truth, _ = analysed("bridges_52hz_left_anterior")
+    reps = truth_events(truth, "bridge_rep")
+    floor = rec.slice_time(reps[0]["start_s"] - 4.0, reps[-1]["end_s"] + 3.0)
+    free = analyze(floor)
+    assert not free.mounting.known
+    guided = analyze(floor, exercise="bridge")
+    assert abs(len(guided.events_of("bridge_rep")) - len(reps)) <= 1
+
+
+def test_rotating_the_sensor_frame_does_not_change_the_counts(rng: np.random.Generator) -> None:
+    rec, _truth, a = analysed("bridges_52hz_left_anterior")
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    rot = Recording(t=rec.t, acc=rec.acc @ q.T, gyro=None if rec.gyro is None else rec.gyro @ q.T,
+                    sample_rate_hz=rec.sample_rate_hz)
+    b = analyze(rot)
+    assert [(s.exercise, s.reps) for s in b.sets] == [(s.exercise, s.reps) for s in a.sets]
+
+
+def test_gap_segmentation_never_bridges_long_gaps() -> None:
+    t = np.concatenate([np.arange(0, 10, 0.02), np.arange(12, 20, 0.02)])
+    segs = split_segments(t)
+    assert segs.tolist() == [[0, 500], [500, 900]]
+    acc = np.tile([0.0, 0.0, 1.0], (t.size, 1))
+    p = prepare(t, acc, None, 50.0)
+    assert p.gaps == [(pytest.approx(9.98), 12.0)]
+    assert not np.any((p.tw > 10.0) & (p.tw < 12.0))
+
+
+def test_mounting_roundtrip() -> None:
+    m = Mounting((0.0, 0.6, 0.8), (1.0, 0.0, 0.0), True, 0.9, "walking")
+    assert Mounting.from_dict(m.to_dict()) == m

@@ -44,7 +44,7 @@ HOST_HICCUP_S = 0.5
 #: Arrival-time clocks: fraction of a late packet's delay corrected (slow drift, not jitter).
 DRIFT_GAIN = 0.001
 #: Arrival-time clocks: sensor seconds of arrivals used to fix the origin before emitting.
-SETTLE_S = 1.0
+SETTLE_S = 2.0
 #: Acc (or gyro) waiting this long (s) for its partner stream is dropped, not buffered forever.
 MAX_UNPAIRED_S = 5.0
 CP_TIMEOUT_S = 5.0

@@ -56,6 +56,29 @@ def import_recording(
     return ImportResult(rid, pid, len(rec.gaps()), summary)
 
 
+def analyze_stored(db: storage.Database, recording_id: int) -> str:
+    """Run the detectors on a stored recording (e.g. one just recorded live) and save them.
+
+    Returns the one-line summary ("" when the detectors are not installed or there are too
+    few samples). The stored samples are not touched; the analysis replaces any earlier one.
+    """
+    row = storage.get_recording_row(db, recording_id)
+    rec = storage.load_recording(db, recording_id)
+    if rec.n_samples < 2:
+        return ""
+    analysis = _analyze(db, rec, int(row["patient_id"]))
+    if analysis is None:
+        return ""
+    pipeline = importlib.import_module("loadmon.analysis.pipeline")
+    with storage.transaction(db):
+        storage.save_analysis(
+            db, recording_id, analysis.to_dict(), version=analysis.version,
+            parameters=analysis.parameters,
+        )
+        pipeline.remember_mounting(db, int(row["patient_id"]), recording_id, rec.device, analysis)
+    return str(analysis.summary_line())
+
+
 def _analyze(db: storage.Database, rec: Recording, patient_id: int | None):  # type: ignore[no-untyped-def]
     try:
         pipeline = importlib.import_module("loadmon.analysis.pipeline")

@@ -185,6 +185,25 @@ def test_cli_record_virtual_replay_and_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "cannot stream at 300 Hz" in res.output
 
 
+def test_cli_record_stores_the_detected_reps_of_the_session(tmp_path: Path) -> None:
+    """A live-recorded session is analysed when it ends, so it counts in the day's load."""
+    fixture = Path(__file__).parent / "data" / "recordings" / "bridges_52hz_left_anterior.csv"
+    truth = json.loads(
+        (Path(__file__).parent / "data" / "expected" / "bridges_52hz_left_anterior.json")
+        .read_text()
+    )
+    n_true = sum(1 for e in truth["events"] if e["type"] == "bridge_rep")
+    db = tmp_path / "rec.db"
+    res = CliRunner().invoke(cli, ["record", "--device", "virtual:thingy52", "--replay",
+                                   str(fixture), "--speed", "20", "--no-reps", "--patient", "ann",
+                                   "--create", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    d = storage.open_db(db)
+    reps = d.execute("SELECT count(*) FROM events WHERE type = 'bridge_rep'").fetchone()[0]
+    assert reps == n_true
+    assert d.execute("SELECT count(*) FROM analyses").fetchone()[0] == 1
+
+
 def test_cli_devices_list_and_decode() -> None:
     runner = CliRunner()
     res = runner.invoke(cli, ["devices"])

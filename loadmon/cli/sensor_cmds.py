@@ -223,6 +223,12 @@ def record_cmd(
     if result.status != "complete":
         msg += f" [{result.status}]"
     click.echo(msg)
+    if result.n_samples > 1:
+        from loadmon.importing import analyze_stored
+
+        summary = analyze_stored(db, result.recording_id)
+        if summary:
+            click.echo(summary)
 
 
 async def _record(

@@ -27,16 +27,15 @@ from loadmon.decoders import polar_pmd as pmd
 from loadmon.decoders import thingy52 as th
 from loadmon.profiles import DeviceProfile
 from loadmon.recording import POLAR_EPOCH_UNIX_NS, Recording
-
-#: 2019-01-01T00:00:00Z in ns since 2000-01-01 (the H10's clock after a reset).
-_H10_RESET_NS = 599_616_000_000_000_000
-#: Longest span of samples one PMD frame holds before it is sent anyway (s, sensor time).
-MAX_FRAME_AGE_S = 1.5
 from loadmon.sensor.virtual import encoders as enc
 from loadmon.sensor.virtual.backend import VirtualRadio
 
 FloatArray = NDArray[np.float64]
 C = gatt.Characteristic
+#: 2019-01-01T00:00:00Z in ns since 2000-01-01 (the H10's clock after a reset).
+_H10_RESET_NS = 599_616_000_000_000_000
+#: Longest span of samples one PMD frame holds before it is sent anyway (s, sensor time).
+MAX_FRAME_AGE_S = 1.5
 #: ATT application error the emulated Thingy returns for a motion rate outside 5–200 Hz.
 APP_ERROR_OUT_OF_RANGE = 0x80
 #: Real seconds between emulator ticks (each tick sends whatever samples fell due).

@@ -194,6 +194,22 @@ class DashboardData:
 
     # ---------------------------------------------------------------- patient
 
+    def remembered_mounting(self, device: str) -> Any:
+        """The patient's sensor mounting learned from an earlier recording of this device.
+
+        Starting the live detectors from it spares them learning the orientation again
+        (which holds back the first reps). None when nothing is known.
+        """
+        if self.patient is None:
+            return None
+        mod = _optional("loadmon.analysis.pipeline")
+        if mod is None:
+            return None
+        try:
+            return mod.recall_mounting(self.db, self._pid(), device)
+        except LoadmonError:
+            return None
+
     def patient_info(self) -> dict[str, Any]:
         """Name, protocol, start date, prescription, current phase and the phase history."""
         info = patients.get_patient_info(self.db, self._name())
@@ -772,7 +788,9 @@ LIVE_STEP_S = 0.15
 class LiveCounter:
     """The streaming detectors (loadmon.analysis.streaming) behind a dict-returning `feed`."""
 
-    def __init__(self, sample_rate_hz: float, exercise: str | None = None) -> None:
+    def __init__(
+        self, sample_rate_hz: float, exercise: str | None = None, mounting: Any = None
+    ) -> None:
         mod = _optional("loadmon.analysis.streaming")
         cls = getattr(mod, "StreamingAnalyzer", None) if mod is not None else None
         self.available = cls is not None
@@ -788,6 +806,8 @@ class LiveCounter:
                 kwargs["guard_s"] = LIVE_GUARD_S
             if "step_s" in params:
                 kwargs["step_s"] = LIVE_STEP_S
+            if mounting is not None and "mounting" in params:
+                kwargs["mounting"] = mounting
             self._analyzer = cls(**kwargs)
 
     def feed(self, chunk: SampleChunk) -> list[dict[str, Any]]:

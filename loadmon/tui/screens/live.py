@@ -189,7 +189,8 @@ class LiveScreen(DashScreen):
                 self.started_wall = time.monotonic() - float(chunk.t[-1]) / self.speed
                 if chunk.sample_rate_hz > 0:
                     self.rate_hz = chunk.sample_rate_hz
-                counter = LiveCounter(self.rate_hz, exercise)
+                mounting = await asyncio.to_thread(self.data.remembered_mounting, self.device)
+                counter = LiveCounter(self.rate_hz, exercise, mounting)
                 if not counter.available:
                     self.post_message(
                         DeviceLost(

@@ -25,6 +25,20 @@ from loadmon.analysis.prepare import WORK_HZ, FloatArray, runs
 
 #: Hook-lying: the rest inclination must exceed this (deg).
 HOOK_LYING_DEG = 95.0
+#: Bridges are looked for where the thigh is at least this far from vertical (deg): off the
+#: feet. A bridge top has the thigh about in line with the trunk (≈ 90–105°); with the
+#: long-axis estimate's error (up to ~10°) a top can read a little below 80°, so the floor span
+#: reaches down to where the thigh would point 30° below horizontal (hip well above knee, which
+#: the feet-on-the-floor geometry of a bridge does not reach); upright (< 45°) stays out.
+FLOOR_DEG = 60.0
+#: A rep is out and back: the feet stay planted, so the thigh's direction after a rep is
+#: within this angle (deg) of where it was before (a foot re-placed between reps moves the
+#: thigh ~10–15°). Rolling over, sitting up or taking the sensor off ends elsewhere.
+RETURN_DEG = 25.0
+#: Maximum rep rotation (deg): from the steepest hook (knee far up, ≈ 150°) or a raised leg
+#: (≈ 180°) to a full bridge top (thigh in line with the trunk, ≈ 90°) the thigh turns well
+#: under 90°; turning it further is a change of posture (rolling prone, getting up).
+MAX_AMP_DEG = 90.0
 #: Minimum rep rotation (deg): free-running with a mounting / without one / guided.
 MIN_AMP_FREE_DEG = 6.0
 MIN_AMP_NO_MOUNTING_DEG = 20.0
@@ -54,6 +68,9 @@ BASELINE_WINDOW_S = 120.0
 
 PARAMETERS = {
     "hook_lying_deg": HOOK_LYING_DEG,
+    "floor_deg": FLOOR_DEG,
+    "return_deg": RETURN_DEG,
+    "max_amp_deg": MAX_AMP_DEG,
     "min_amp_free_deg": MIN_AMP_FREE_DEG,
     "min_amp_no_mounting_deg": MIN_AMP_NO_MOUNTING_DEG,
     "min_amp_guided_deg": MIN_AMP_GUIDED_DEG,
@@ -98,7 +115,7 @@ def _to_events(exs: list[Excursion], std_mag: FloatArray, offset: int) -> Bridge
     holds: list[BridgeHold] = []
     for e in exs:
         a, b = offset + e.start, offset + e.end
-        if e.t_end - e.t_start < REP_MIN_S:
+        if e.t_end - e.t_start < REP_MIN_S or e.amplitude_deg > MAX_AMP_DEG:
             continue
         if float(np.mean(std_mag[a : b + 1])) > MAX_MOVEMENT_G:
             continue
@@ -108,6 +125,12 @@ def _to_events(exs: list[Excursion], std_mag: FloatArray, offset: int) -> Bridge
         else:
             reps.append(BridgeRep(t0, t1, round(e.amplitude_deg, 1)))
     return BridgeResult(tuple(reps), tuple(holds))
+
+
+def _returns(gdir: FloatArray, e: Excursion, offset: int = 0) -> bool:
+    """The thigh ends the excursion within RETURN_DEG of where it started (out and back)."""
+    c = float(gdir[offset + e.start] @ gdir[offset + e.end])
+    return c >= float(np.cos(np.radians(RETURN_DEG)))
 
 
 def _orient_to_rest(s: FloatArray) -> tuple[FloatArray, float, float]:
@@ -150,9 +173,7 @@ def detect_geometric(
     use = gdir[quiet] if quiet.sum() >= 20 else gdir
     c, e1, _ = principal_plane(use)
     s = signed_angle(gdir, c, e1)
-    s, amp_main, amp_other = _orient_to_rest(s)
-    if reject_two_sided and amp_other > TWO_SIDED_RATIO * amp_main:
-        return BridgeResult((), ())
+    s = _orient_to_rest(s)[0]
     cands = find_excursions(s, min_amp, dt=1.0 / WORK_HZ, times=tw)
     if not cands:
         return BridgeResult((), ())
@@ -170,6 +191,8 @@ def detect_geometric(
             )
         ]
     if reject_two_sided and exs:
+        exs = [e for e in exs if _returns(gdir, e)]
+    if reject_two_sided and exs:
         exs = _same_axis(exs, gdir)
     return _to_events(exs, std_mag, 0)
 
@@ -185,7 +208,7 @@ def detect_with_mounting(
 ) -> BridgeResult:
     """Bridges in hook-lying spans: falls of thigh inclination, in the sagittal plane."""
     inc = inclination_deg(gdir, m)
-    floor = inc > 80.0
+    floor = inc > FLOOR_DEG
     reps: list[BridgeRep] = []
     holds: list[BridgeHold] = []
     ml = m.m
@@ -202,19 +225,47 @@ def detect_with_mounting(
             rest = max(float(inc[a + e.start]), float(inc[a + e.end]))
             if rest < HOOK_LYING_DEG:
                 continue
-            if lying is not None and not (lying[a + e.start] or lying[a + e.end]):
-                continue  # the person is sitting (e.g. legs crossed), not lying
+            if not _returns(gdir, e, a):
+                continue  # ends in another posture: not a rep
             if ml is not None:
                 dg = gdir[a + e.peak] - gdir[a + e.start]
                 n = float(np.linalg.norm(dg))
                 if n > 1e-6 and abs(float(dg @ ml)) / n > MAX_ML_FRACTION:
                     continue
             keep.append(e)
+        if lying is not None:
+            keep = _on_the_floor(keep, inc[a:b], lying[a:b])
         keep = _within_sets(keep, min_amp)
         res = _to_events(keep, std_mag, a)
         reps.extend(res.reps)
         holds.extend(res.holds)
     return BridgeResult(tuple(reps), tuple(holds))
+
+
+def _on_the_floor(
+    exs: list[Excursion], inc: FloatArray, lying: NDArray[np.bool_]
+) -> list[Excursion]:
+    """The excursions whose rest is continuous with lying (the person is lying, not sitting).
+
+    A rest at 100–120° (a low hook, or a long-legged person) is as steep as crossed legs on a
+    chair, and posture may call it sitting, in particular once the tops of the first slow reps
+    or holds (thigh near horizontal, ≥ 10 s) have read as a sitting bout. But the thigh cannot
+    get from lying onto a chair without leaving hook-lying angles: from a lying bin (posture
+    lying, or knee clearly up) the thigh stays beyond HOOK_LYING_DEG between the reps, and dips
+    below it only during the reps themselves. So an excursion counts when its rest is joined
+    to a lying bin by a span where the thigh is beyond HOOK_LYING_DEG or inside one of the
+    candidate excursions — whatever the time it takes (a set of holds with 30 s rests).
+    """
+    if not exs:
+        return exs
+    joined = inc > HOOK_LYING_DEG
+    for e in exs:
+        joined[e.start : e.end + 1] = True
+    ok = np.zeros(inc.size, dtype=bool)
+    for a, b in runs(joined):
+        if lying[a:b].any():
+            ok[a:b] = True
+    return [e for e in exs if ok[e.start]]
 
 
 def _within_sets(exs: list[Excursion], min_amp: float) -> list[Excursion]:

@@ -140,9 +140,18 @@ def _fill_from_neighbours(
     prev = np.maximum.accumulate(idx)
     nxt_idx = np.where(ref != NONE, np.arange(lab.size), lab.size)
     nxt = np.minimum.accumulate(nxt_idx[::-1])[::-1]
+    # A bout ends when the person gets up: a reference on the other side of an upright
+    # (standing/walking/running) bin does not carry over (lying on the mat, then walking to a
+    # chair and crossing the legs is sitting; sitting, then lying down on the mat is lying).
+    up = np.isin(lab, [CLASSES.index(c) for c in ("standing", "walking", "running")])
+    up_idx = np.where(up, np.arange(lab.size), -1)
+    last_up = np.maximum.accumulate(up_idx)
+    next_up = np.minimum.accumulate(np.where(up, np.arange(lab.size), lab.size)[::-1])[::-1]
     out = lab.copy()
     k = np.flatnonzero(amb)
     pk, nk = prev[k], nxt[k]
+    pk = np.where(pk > last_up[k], pk, -1)
+    nk = np.where(nk < next_up[k], nk, lab.size)
     fallback = np.where(
         inc[k] >= 0.5 * (AMBIGUOUS_DEG + KNEE_UP_LYING_DEG), lie, sit
     ).astype(np.int8)

@@ -123,7 +123,7 @@ def main() -> int:
         "  of which after the samples reached the host (streaming detectors + display): "
         + ", ".join(f"{x:.2f}" for x in tui_lats)
         + " s; before that, the samples wait in the sensor's frames (filled to the MTU: "
-        "about 2–3 s of samples at 52 Hz)"
+        "up to 1.5 s of samples at 52 Hz)"
     )
     # The live figure is dominated by the sensor layer (see above), so it fails the run only
     # with --strict; the first-screen target always does.

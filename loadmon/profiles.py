@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +18,7 @@ from typing import Any
 
 import loadmon
 from loadmon.errors import NotFoundError, ProfileError
+from loadmon.tomlfiles import read_toml
 
 #: The decoder families a profile may name, with the keys each needs in its own table.
 FAMILY_KEYS: dict[str, tuple[str, ...]] = {
@@ -260,17 +260,7 @@ def parse_profile(path: Path, data: Mapping[str, Any]) -> DeviceProfile:
 def read_profile(path: str | Path) -> DeviceProfile:
     """Read and validate one profile file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError(f"{p}: no such profile file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProfileError(f"{p}: cannot read ({e})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ProfileError(f"{p}: not valid TOML ({e})") from None
-    return parse_profile(p, data)
+    return parse_profile(p, read_toml(p, ProfileError, "profile"))
 
 
 @cache

@@ -17,7 +17,6 @@ Public API:
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,6 +26,7 @@ from typing import Any
 
 import loadmon
 from loadmon.errors import NotFoundError, ProtocolError
+from loadmon.tomlfiles import read_toml
 
 PROTOCOLS_DIR = Path(loadmon.__file__).parents[1] / "protocols"
 
@@ -424,17 +424,7 @@ class _Table:
 def read_protocol(path: str | Path) -> Protocol:
     """Read and validate one protocol file; `ProtocolError` names the file, key and expectation."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProtocolError(f"{p}: no such protocol file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProtocolError(f"{p}: cannot read: {e}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ProtocolError(f"{p}: not valid TOML: {e}") from None
-    return _parse(p, data)
+    return _parse(p, read_toml(p, ProtocolError, "protocol"))
 
 
 def _parse(file: Path, data: Mapping[str, Any]) -> Protocol:

@@ -201,6 +201,13 @@ class EmulatedSensor:
             return 0.0
         return (time.monotonic() - self._t0) * self.speed
 
+    def _on_subscription(self, conn: Connection, notify: bool, indicate: bool) -> None:
+        """Sensors that stream as soon as the CCCD is written (WitMotion, Thingy:52)."""
+        if notify:
+            self.start_streaming()
+        else:
+            self.stop_streaming()
+
     def start_streaming(self) -> None:
         """Begin (or resume, after a reconnect) sending samples from the current replay time."""
         if self._t0 is None:
@@ -602,12 +609,6 @@ class WitMotionSensor(EmulatedSensor):
                 self.stop_streaming()
                 self.start_streaming()
 
-    def _on_subscription(self, conn: Connection, notify: bool, indicate: bool) -> None:
-        if notify:
-            self.start_streaming()
-        else:
-            self.stop_streaming()
-
     async def emit(self, t: FloatArray, acc: FloatArray, gyro: FloatArray) -> None:
         a = enc.quantise(acc, 16 / 32768)
         g = enc.quantise(gyro, 2000 / 32768)
@@ -653,12 +654,6 @@ class ThingySensor(EmulatedSensor):
             raise att.ATT_Error(APP_ERROR_OUT_OF_RANGE)
         self.config = cfg
         self.rate_hz = float(cfg[3])
-
-    def _on_subscription(self, conn: Connection, notify: bool, indicate: bool) -> None:
-        if notify:
-            self.start_streaming()
-        else:
-            self.stop_streaming()
 
     async def emit(self, t: FloatArray, acc: FloatArray, gyro: FloatArray) -> None:
         a = enc.quantise(acc, 1 / 1024)

@@ -193,7 +193,9 @@ class History:
 
     Dict keys are protocol categories; `loads`, `acute`, `chronic`, `ratio`, `week`,
     `previous_week` and `week_on_week_pct` also have "total". `low`/`high` are NaN where a
-    category has no target; `status` uses -1 below, 0 within, 1 above, 2 no target."""
+    category has no target; `status` uses -1 below, 0 within, 1 above, 2 no target.
+    `adherence_*` are the share of days (of those whose band asks for work) at or above the
+    band's low end, NaN where none asked; `log` holds the patient log entries of the days."""
 
     patient: str
     protocol: str
@@ -214,6 +216,12 @@ class History:
     previous_week: dict[str, FloatArray]
     week_on_week_pct: dict[str, FloatArray]
     sitting_longest_min: FloatArray
+    sitting_min: FloatArray
+    sitting_bouts: NDArray[np.int64]
+    wear_min: FloatArray
+    adherence_7d: dict[str, FloatArray]
+    adherence_28d: dict[str, FloatArray]
+    log: list[dict[str, Any]]
     warnings: list[Alert]
 
     def to_dict(self) -> dict[str, Any]:
@@ -245,6 +253,12 @@ class History:
             "previous_week": dd(self.previous_week),
             "week_on_week_pct": dd(self.week_on_week_pct),
             "sitting_longest_min": arr(self.sitting_longest_min),
+            "sitting_min": arr(self.sitting_min),
+            "sitting_bouts": arr(self.sitting_bouts),
+            "wear_min": arr(self.wear_min),
+            "adherence_7d": dd(self.adherence_7d),
+            "adherence_28d": dd(self.adherence_28d),
+            "log": self.log,
             "warnings": [dict(a.to_dict(), date=a.date) for a in self.warnings],
         }
 
@@ -299,8 +313,26 @@ def load_history(
         previous_week=cut(cmp.previous_week),
         week_on_week_pct=cut(cmp.week_on_week_pct),
         sitting_longest_min=st.raw.sitting_longest_min[sl].copy(),
+        sitting_min=st.raw.sitting_min[sl].copy(),
+        sitting_bouts=np.bincount(st.raw.sitting_bouts_day, minlength=i1)[sl].astype(np.int64),
+        wear_min=st.raw.wear_min[sl].copy(),
+        adherence_7d=cut(cmp.adherence_7d),
+        adherence_28d=cut(cmp.adherence_28d),
+        log=[e for e in st.raw.log if e["date"] >= s],
         warnings=evaluate(st.raw, cmp, proto, 0, i0, i1),
     )
+
+
+def period(info: PatientInfo, start: str | date | None, end: str | date | None) -> tuple[str, str]:
+    """The days a report or export covers: `start` (default the patient's start date; never
+    before it) to `end` (default today), as ISO dates; InputError names the bad option."""
+    e = parse_date(end, "--to")
+    if e < info.start_date:
+        raise InputError(f"--to {e} is before {info.name}'s start date {info.start_date}")
+    s = info.start_date if start is None else parse_date(start, "--from")
+    if s > e:
+        raise InputError(f"--from {s} is after --to {e}")
+    return max(s, info.start_date), e
 
 
 def warnings_between(

@@ -7,19 +7,19 @@ a load spike (days 45–46, far more RDL volume than the weeks before, and a pai
 next morning), a tempo lapse (day 49, RDL reps much faster than 3 s each way), and today
 with a morning session but no pain or RPE reported yet.
 
-Every session is stored as an analysis (events and sets in the DESIGN.md shape, written with
-`storage.save_analysis`) of an events-only recording (`status = "events-only"`, no samples
-kept), so the story's numbers are exact and the build takes well under a second. Loads and
-warnings are then computed by loadmon.status from those events and the log, like for any
-patient. The small simulated recordings in `loadmon/demo_data/` (see its regenerate.py) are
-for the Live screen's virtual sensor: replaying short guided sets there shows live counting.
-(Importing them for the history through the detectors was tried: without an upright walking
-period to learn the mounting from, a short guided RDL file is not recognised as RDLs, so the
-history would not tell the intended story.)
+The past sessions are stored as analyses (events and sets in the DESIGN.md shape, written
+with `storage.save_analysis`) of events-only recordings (`status = "events-only"`, no samples
+kept), so the story's numbers are exact and the build takes well under a second. Today's
+session is real: the bundled simulated recordings in `loadmon/demo_data/` (see its
+regenerate.py) of a bridge set and an RDL set are imported as guided sets, samples kept, and
+counted by the detectors, like a session recorded on the Live screen. The same files feed the
+Live screen's virtual sensor. Loads and warnings are then computed by loadmon.status from the
+events and the log, like for any patient.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from dataclasses import dataclass, field
@@ -31,6 +31,7 @@ from loadmon import patients, storage
 from loadmon.errors import InputError
 
 DEMO_PATIENT = "Sam Rivera"
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 PROTOCOL = "proximal-hamstring-tendinopathy"
 DAYS = 56
 PHASE2_DAY = 21
@@ -264,7 +265,7 @@ def build_demo(
             midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
             sessions = day_plan(i)
             if k == days - 1:
-                sessions = sessions[:1]
+                sessions = []  # today's session is recorded (below)
             for hour, plan in sessions:
                 t0 = midnight + timedelta(hours=hour, minutes=rng.randint(0, 20))
                 analysis = _session(plan, rng)
@@ -282,6 +283,7 @@ def build_demo(
                 db, rid, sit, version=ANALYSIS_VERSION, parameters={"demo_seed": seed}
             )
             _log_day(data, i if k >= shift else 1 + k % 13, day, bool(sessions), rng)
+    _record_today(db, end)
     summary.recordings = db["recordings"].count
     summary.sets = db["sets"].count
     summary.events = db["events"].count
@@ -297,11 +299,29 @@ def build_demo(
         f"load spike on {d(SPIKE_DAYS[0])} and {d(SPIKE_DAYS[1])} "
         "(4 × 12 RDL at 30 kg), pain flare next morning",
         f"tempo lapse on {d(TEMPO_LAPSE_DAY)} (RDL reps ≈ 1.2 s down / 0.9 s up)",
-        f"today {end}: a morning session, pain and RPE not reported yet",
+        f"today {end}: a morning session recorded with the sensor (8 bridges, 5 RDLs; "
+        "samples kept, counted by the detectors), pain and RPE not reported yet",
     ]
     data._local.db = None
     db.close()
     return summary
+
+
+#: Today's morning session: (bundled guided recording, exercise, minutes after 08:00).
+TODAY_SESSION = (("bridge_set.csv", "bridge", 5), ("rdl_set.csv", "rdl", 12))
+
+
+def _record_today(db: storage.Database, today: date) -> None:
+    """Import today's session from the bundled recordings, as guided sets: the samples are
+    kept and the reps come from the detectors, like a session recorded on the Live screen."""
+    from loadmon import importing
+    from loadmon.recording import read_recording
+
+    for name, exercise, minutes in TODAY_SESSION:
+        rec = read_recording(DEMO_DATA / name)
+        start = datetime(today.year, today.month, today.day, 8, tzinfo=UTC)
+        rec = dataclasses.replace(rec, start=start + timedelta(minutes=minutes))
+        importing.import_recording(db, rec, patient=DEMO_PATIENT, exercise=exercise)
 
 
 def _is_demo_db(path: Path) -> bool:

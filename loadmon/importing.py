@@ -25,10 +25,13 @@ def import_recording(
     patient: str,
     create_patient: bool = False,
     analyze: bool = True,
+    exercise: str | None = None,
 ) -> ImportResult:
     """Store `rec` for `patient` (and its analysis) in one transaction.
 
-    The analysis runs before anything is written, so a failure leaves the database as it was.
+    `exercise` analyses it as a guided set of that exercise (the patient said what they were
+    doing), like `loadmon analyze --exercise`. The analysis runs before anything is written,
+    so a failure leaves the database as it was.
     """
     row = storage.find_patient(db, patient)
     if row is None and not create_patient:
@@ -37,7 +40,7 @@ def import_recording(
         )
     analysis = None
     if analyze:
-        analysis = _analyze(db, rec, None if row is None else int(row["id"]))
+        analysis = _analyze(db, rec, None if row is None else int(row["id"]), exercise)
     with storage.transaction(db):
         pid = int(row["id"]) if row is not None else storage.add_patient(db, patient)
         rid = storage.save_recording(db, pid, rec)
@@ -56,7 +59,9 @@ def import_recording(
     return ImportResult(rid, pid, len(rec.gaps()), summary)
 
 
-def analyze_stored(db: storage.Database, recording_id: int) -> str:
+def analyze_stored(
+    db: storage.Database, recording_id: int, *, exercise: str | None = None
+) -> str:
     """Run the detectors on a stored recording (e.g. one just recorded live) and save them.
 
     Returns the one-line summary ("" when the detectors are not installed or there are too
@@ -66,7 +71,7 @@ def analyze_stored(db: storage.Database, recording_id: int) -> str:
     rec = storage.load_recording(db, recording_id)
     if rec.n_samples < 2:
         return ""
-    analysis = _analyze(db, rec, int(row["patient_id"]))
+    analysis = _analyze(db, rec, int(row["patient_id"]), exercise)
     if analysis is None:
         return ""
     pipeline = importlib.import_module("loadmon.analysis.pipeline")
@@ -79,7 +84,9 @@ def analyze_stored(db: storage.Database, recording_id: int) -> str:
     return str(analysis.summary_line())
 
 
-def _analyze(db: storage.Database, rec: Recording, patient_id: int | None):  # type: ignore[no-untyped-def]
+def _analyze(  # type: ignore[no-untyped-def]
+    db: storage.Database, rec: Recording, patient_id: int | None, exercise: str | None = None
+):
     try:
         pipeline = importlib.import_module("loadmon.analysis.pipeline")
     except ModuleNotFoundError as e:
@@ -89,4 +96,8 @@ def _analyze(db: storage.Database, rec: Recording, patient_id: int | None):  # t
     mounting = None
     if patient_id is not None:
         mounting = pipeline.recall_mounting(db, patient_id, rec.device)
-    return pipeline.analyze(rec, mounting=mounting)
+    if exercise is not None and exercise not in pipeline.EXERCISES:
+        raise InputError(
+            f"--exercise: expected one of {', '.join(pipeline.EXERCISES)}, got {exercise!r}"
+        )
+    return pipeline.analyze(rec, exercise=exercise, mounting=mounting)

@@ -662,6 +662,13 @@ def _presc_text(presc: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _kv_list(pairs: Sequence[tuple[str, Any]], list_id: str | None = None) -> str:
+    """A definition list of (label, value) pairs."""
+    attr = f' id="{_e(list_id)}"' if list_id else ""
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in pairs)
+    return f'<dl class="kv"{attr}>{items}</dl>'
+
+
 def _sec_patient(data: Mapping[str, Any]) -> str:
     p = data["patient"]
     per = data["period"]
@@ -681,10 +688,7 @@ def _sec_patient(data: Mapping[str, Any]) -> str:
         ),
         ("Prescription", presc_txt),
     ]
-    out = ['<dl class="kv">']
-    for k, v in kv:
-        out.append(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>")
-    out.append("</dl>")
+    out = [_kv_list(kv)]
     if p["condition"]:
         out.append(f'<p class="note">{_e(p["condition"])}</p>')
     tl = data["timeline"]
@@ -1046,10 +1050,7 @@ def _sec_quality(data: Mapping[str, Any]) -> str:
             ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "") if missing else "none",
         ),
     ]
-    out = ['<dl class="kv" id="quality-summary">']
-    for k, v in kv:
-        out.append(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>")
-    out.append("</dl>")
+    out = [_kv_list(kv, "quality-summary")]
     if q["days"]:
         out.append(f"<figure>{plot_wear(data)}</figure>")
         gap_days = [d for d in q["days"] if d["gaps"]]

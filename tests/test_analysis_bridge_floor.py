@@ -104,3 +104,80 @@ def test_holds_without_mounting_when_first_lying_angle_differs() -> None:
     res = detect_bridges(tw, _gdir(inc), std, UNKNOWN)
     assert len(res.holds) == 5
     assert all(abs(h.hold_s - 35.0) < 2.0 for h in res.holds)
+
+
+def _raised_set(knots: list[tuple[float, float]], rest: float, top: float, n: int) -> None:
+    for _ in range(n):
+        knots += [(1.2, top), (0.8, top), (1.2, rest), (1.5, rest)]
+
+
+def test_raised_leg_reps_through_vertical() -> None:
+    # single-leg bridges on the other leg, the instrumented thigh held up 6° short of
+    # vertical; each lift tilts it 14° over, through vertical (the inclination folds over:
+    # 174° → 180° → 172°, a dip and a rise), then back
+    knots = [(0.0, 130.0), (20.0, 130.0), (2.0, 174.0), (5.0, 174.0)]
+    _raised_set(knots, 174.0, 188.0, 8)
+    knots += [(4.0, 174.0), (2.0, 130.0), (20.0, 130.0)]
+    tw, pitch = _profile(knots)
+    res = detect_with_mounting(tw, _gdir(pitch), np.full(tw.size, 0.02), M,
+                               lying=np.ones(tw.size, dtype=bool))
+    assert len(res.reps) == 8 and not res.holds
+
+
+def test_raised_leg_reps_tilting_sideways() -> None:
+    # the unsupported side of the pelvis drops as it lifts: the raised thigh (rest 172°)
+    # tilts 12° in the frontal plane, which the sagittal check would reject as knee rolling
+    _, inc = _profile([(0.0, 130.0), (20.0, 130.0), (2.0, 172.0), (5.0, 172.0)]
+                      + [k for _ in range(7) for k in [(1.2, 164.0), (0.8, 164.0),
+                                                       (1.2, 172.0), (1.5, 172.0)]]
+                      + [(4.0, 172.0), (2.0, 130.0), (20.0, 130.0)])
+    tw, rot = _profile([(0.0, 0.0), (27.0, 0.0)]
+                       + [k for _ in range(7) for k in [(1.2, 80.0), (0.8, 80.0),
+                                                        (1.2, 0.0), (1.5, 0.0)]]
+                       + [(4.0, 0.0), (22.0, 0.0)])
+    res = detect_with_mounting(tw, _gdir(inc, rot), np.full(tw.size, 0.02), M,
+                               lying=np.ones(tw.size, dtype=bool))
+    assert len(res.reps) == 7 and not res.holds
+
+
+def test_hook_lying_set_between_two_raised_leg_sets_is_not_a_hold() -> None:
+    # raised-leg set, leg lowered to hook-lying (124°) for a set of shallow slow reps with
+    # long tops (to 114°), leg raised again: the hook-lying stretch between the raised sets is
+    # not one long excursion (a "hold") with the shallow set hidden on its top
+    knots = [(0.0, 130.0), (20.0, 130.0), (2.0, 172.0), (5.0, 172.0)]
+    _raised_set(knots, 172.0, 160.0, 6)
+    knots += [(3.0, 172.0), (2.0, 124.0), (20.0, 124.0)]
+    knots += _reps(124.0, 114.0, 8, up=2.0, hold=4.0, down=2.0, gap=3.0)
+    knots += [(15.0, 124.0), (2.0, 172.0), (5.0, 172.0)]
+    _raised_set(knots, 172.0, 160.0, 6)
+    knots += [(3.0, 172.0), (2.0, 130.0), (20.0, 130.0)]
+    tw, inc = _profile(knots)
+    res = detect_with_mounting(tw, _gdir(inc), np.full(tw.size, 0.02), M,
+                               lying=np.ones(tw.size, dtype=bool))
+    assert not res.holds
+    assert len(res.reps) == 6 + 8 + 6
+
+
+def test_without_mounting_reps_are_one_sided_and_knee_rolling_is_not() -> None:
+    # Without a mounting, knee rolling is rejected because it goes to both sides of the rest.
+    # The rest between two reps is as deep a dip as the reps are high, but it goes no further
+    # than the rest: a set of fast reps is not "two-sided".
+    knots = [(0.0, 5.0), (10.0, 5.0), (3.0, 130.0), (20.0, 130.0)]
+    knots += _reps(130.0, 100.0, 8, up=1.0, hold=0.5, down=1.0, gap=1.0) + [(20.0, 130.0)]
+    knots += [(3.0, 5.0), (10.0, 5.0)]
+    tw, inc = _profile(knots)
+    res = detect_bridges(tw, _gdir(inc), np.full(tw.size, 0.02), UNKNOWN)
+    assert len(res.reps) == 8
+    # continuous knee rolling from hook-lying: the thigh swings 40° to one side, then straight
+    # to the other, its "rest" on the far side of the time-dominant centre
+    roll = [(0.0, 0.0), (33.0, 0.0)]
+    for _ in range(8):
+        roll += [(1.5, 40.0), (0.5, 40.0), (3.0, -40.0), (0.5, -40.0), (1.5, 0.0)]
+    roll += [(20.0, 0.0), (3.0, 0.0), (10.0, 0.0)]
+    tw, rot = _profile(roll)
+    inc = np.where(tw < 10.0, 5.0, 120.0)
+    lying_down = (tw >= 10.0) & (tw < 13.0)
+    inc[lying_down] = np.linspace(5.0, 120.0, int(lying_down.sum()))
+    inc[tw > tw[-1] - 13.0] = 5.0
+    res = detect_bridges(tw, _gdir(inc, rot), np.full(tw.size, 0.02), UNKNOWN)
+    assert not res.reps and not res.holds

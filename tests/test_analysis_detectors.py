@@ -156,3 +156,50 @@ def test_gap_segmentation_never_bridges_long_gaps() -> None:
 def test_mounting_roundtrip() -> None:
     m = Mounting((0.0, 0.6, 0.8), (1.0, 0.0, 0.0), True, 0.9, "walking")
     assert Mounting.from_dict(m.to_dict()) == m
+
+
+def test_blockwise_lowpass_equals_one_sosfiltfilt(rng: np.random.Generator) -> None:
+    # memory: the gravity filter runs a block at a time with context; the blocks must join
+    # without a seam (same result as filtering the whole stream at once)
+    from scipy.signal import butter, sosfiltfilt
+
+    from loadmon.analysis import prepare as prepare_mod
+
+    sos = butter(2, 2.0, fs=10.0, output="sos")
+    for n in (11, 1000, prepare_mod.LOWPASS_BLOCK + 17, 2 * prepare_mod.LOWPASS_BLOCK + 100):
+        x = rng.normal(size=(n, 3)).cumsum(axis=0).astype(np.float32)
+        want = sosfiltfilt(sos, x.astype(np.float64), axis=0)
+        assert np.abs(prepare_mod.lowpass(x, 10.0, 2.0) - want).max() < 1e-9
+
+
+def test_hops_found_in_windows_equal_the_whole_segment() -> None:
+    # bounded memory: the detector runs on windows around clusters of candidate flights, with
+    # the same result as over each whole gap-free segment
+    from loadmon.analysis import hops as hops_mod
+
+    rec, _truth, a = analysed("hops_25hz_acconly_random_axes")
+    p = prepare(rec.t, rec.acc, rec.gyro, rec.sample_rate_hz)
+    whole = []
+    for s0, s1 in p.segments:
+        whole += hops_mod.detect_hops_segment(
+            rec.t[s0:s1], rec.acc[s0:s1], None if rec.gyro is None else rec.gyro[s0:s1],
+            rec.sample_rate_hz, a.mounting,
+        )
+    windowed = hops_mod.detect_hops(rec.t, rec.acc, rec.gyro, rec.sample_rate_hz, p.segments,
+                                    a.mounting)
+    assert whole and windowed == whole
+
+
+def test_chunked_preparation_does_not_depend_on_the_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the native samples are binned a chunk at a time: chunk edges (and the packet-loss gaps of
+    # this fixture) must not change the work-rate streams
+    from loadmon.analysis import prepare as prepare_mod
+
+    rec, _truth, _a = analysed("holds_52hz_gaps")
+    ref = prepare(rec.t, rec.acc, rec.gyro, rec.sample_rate_hz)
+    monkeypatch.setattr(prepare_mod, "CHUNK_SAMPLES", 777)
+    monkeypatch.setattr(prepare_mod, "LOWPASS_BLOCK", 300)
+    small = prepare(rec.t, rec.acc, rec.gyro, rec.sample_rate_hz)
+    assert np.array_equal(ref.segments, small.segments) and np.array_equal(ref.tw, small.tw)
+    for k in ("accw", "magw", "mag2w", "gyrow", "gdir"):
+        assert np.allclose(getattr(ref, k), getattr(small, k), atol=1e-6), k

@@ -167,3 +167,40 @@ def test_db_option_and_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert run("import", str(src), "-p", "Ann", "--create", "--no-analyze")[0] == 0
     assert env_db.exists()
     assert storage.list_recordings(storage.open_db(env_db))[0]["patient"] == "Ann"
+
+
+DEMO_DATA = Path(__file__).resolve().parents[1] / "loadmon" / "demo_data"
+
+
+def test_guided_import_counts_only_the_named_exercise(tmp_path: Path) -> None:
+    """`import --exercise rdl`: a set of 5 simulated RDLs (with no walking to learn the
+    mounting from) is stored as RDL reps with their tempo, and as nothing else."""
+    db_file = tmp_path / "g.db"
+    res = CliRunner().invoke(
+        cli,
+        ["import", str(DEMO_DATA / "rdl_set.csv"), "-p", "G", "--create", "--exercise", "rdl",
+         "--db", str(db_file)],
+    )
+    assert res.exit_code == 0, res.output
+    db = storage.open_db(db_file)
+    types = dict(db.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
+    assert 4 <= types.get("rdl_rep", 0) <= 6
+    assert not {"bridge_rep", "bridge_hold", "hop"} & set(types)
+    tempo = db.execute(
+        "SELECT json_extract(data, '$.eccentric_s') FROM events WHERE type = 'rdl_rep'"
+    ).fetchall()
+    assert all(2.0 <= float(t[0]) <= 4.0 for t in tempo)  # simulated at 3 s down
+
+
+def test_guided_import_of_an_unknown_exercise_changes_nothing(tmp_path: Path) -> None:
+    db_file = tmp_path / "g.db"
+    storage.open_db(db_file).close()
+    before = _digest(db_file)
+    res = CliRunner().invoke(
+        cli,
+        ["import", str(DEMO_DATA / "rdl_set.csv"), "-p", "G", "--create", "--exercise", "squat",
+         "--db", str(db_file)],
+    )
+    assert res.exit_code == 2 and "--exercise" in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert _digest(db_file) == before

@@ -86,3 +86,28 @@ def test_tui_command_errors_cleanly(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "Nobody" in result.output
     result = CliRunner().invoke(cli, ["tui", "--db", str(tmp_path / "d.db")])
     assert result.exit_code != 0 and "interactive terminal" in result.output
+
+
+def test_todays_session_is_recorded_and_counted_by_the_detectors(demo: Path) -> None:
+    """Today's session keeps its samples and its reps come from the detectors (guided sets
+    of the bundled recordings: 8 bridges and 5 RDLs at about 3 s each way)."""
+    db = storage.open_db(demo)
+    recs = db.execute(
+        "SELECT id, n_samples FROM recordings WHERE start >= ? AND n_samples > 0 ORDER BY start",
+        [TODAY.isoformat()],
+    ).fetchall()
+    assert len(recs) == 2 and all(n > 1000 for _, n in recs)
+    ids = [r[0] for r in recs]
+    assert storage.load_recording(db, ids[0]).n_samples == recs[0][1]
+    marks = ",".join("?" * len(ids))
+    types = dict(db.execute(
+        f"SELECT type, count(*) FROM events WHERE recording_id IN ({marks}) GROUP BY type", ids
+    ).fetchall())
+    assert types.get("bridge_rep") == 8 and types.get("rdl_rep") == 5, types
+    tempo = db.execute(
+        f"SELECT json_extract(data, '$.eccentric_s') FROM events WHERE type = 'rdl_rep' "
+        f"AND recording_id IN ({marks})", ids
+    ).fetchall()
+    assert all(2.4 <= float(t) <= 3.6 for (t,) in tempo)
+    st = status.day_status(db, DEMO_PATIENT, TODAY)
+    assert st["loads"]["rdl_kg"]["today"] == 5 * 10.0  # 5 reps at the prescribed 10 kg

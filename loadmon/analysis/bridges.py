@@ -14,12 +14,12 @@ gravity-direction trajectory, with reps on the side away from the (time-dominant
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from loadmon.analysis.excursions import Excursion, find_excursions, signed_angle
+from loadmon.analysis.excursions import WALK_TOL_DEG, Excursion, find_excursions, signed_angle
 from loadmon.analysis.orientation import Mounting, inclination_deg, principal_plane
 from loadmon.analysis.prepare import WORK_HZ, FloatArray, runs
 
@@ -31,6 +31,14 @@ HOOK_LYING_DEG = 95.0
 #: reaches down to where the thigh would point 30° below horizontal (hip well above knee, which
 #: the feet-on-the-floor geometry of a bridge does not reach); upright (< 45°) stays out.
 FLOOR_DEG = 60.0
+#: A thigh held beyond this inclination (deg) is a raised leg (single-leg bridge on the other
+#: leg): across dips shorter than RAISED_GAP_S (s), for at least RAISED_MIN_S (s).
+RAISED_DEG = 150.0
+RAISED_GAP_S = 10.0
+RAISED_MIN_S = 5.0
+#: ... its reps are on the side away from vertical when the movement and the inclination are
+#: correlated at least this much (else it tilts through vertical: rest = where the set starts)
+RAISED_CORR = 0.5
 #: A rep is out and back: the feet stay planted, so the thigh's direction after a rep is
 #: within this angle (deg) of where it was before (a foot re-placed between reps moves the
 #: thigh ~10–15°). Rolling over, sitting up or taking the sensor off ends elsewhere.
@@ -52,6 +60,9 @@ SET_WINDOW_S = 30.0
 GUIDED_REL = 0.45
 #: Rep duration limits (s) and the hold threshold (s of top held).
 REP_MIN_S = 0.8
+#: A lift or a lowering takes seconds (heavy slow reps ≈ 3 s each way); a "movement" taking
+#: longer than this (s) is a drift of posture.
+MAX_PHASE_S = 10.0
 HOLD_MIN_S = 10.0
 #: Bridges are slow: mean std of |acc| over a rep must stay below this (g).
 MAX_MOVEMENT_G = 0.15
@@ -69,6 +80,10 @@ BASELINE_WINDOW_S = 120.0
 PARAMETERS = {
     "hook_lying_deg": HOOK_LYING_DEG,
     "floor_deg": FLOOR_DEG,
+    "raised_deg": RAISED_DEG,
+    "raised_gap_s": RAISED_GAP_S,
+    "raised_min_s": RAISED_MIN_S,
+    "raised_corr": RAISED_CORR,
     "return_deg": RETURN_DEG,
     "max_amp_deg": MAX_AMP_DEG,
     "min_amp_free_deg": MIN_AMP_FREE_DEG,
@@ -79,6 +94,7 @@ PARAMETERS = {
     "set_rel": SET_REL,
     "set_window_s": SET_WINDOW_S,
     "rep_min_s": REP_MIN_S,
+    "max_phase_s": MAX_PHASE_S,
     "hold_min_s": HOLD_MIN_S,
     "max_movement_g": MAX_MOVEMENT_G,
     "max_ml_fraction": MAX_ML_FRACTION,
@@ -117,6 +133,8 @@ def _to_events(exs: list[Excursion], std_mag: FloatArray, offset: int) -> Bridge
         a, b = offset + e.start, offset + e.end
         if e.t_end - e.t_start < REP_MIN_S or e.amplitude_deg > MAX_AMP_DEG:
             continue
+        if e.rise_s > MAX_PHASE_S or e.fall_s > MAX_PHASE_S:
+            continue  # a drift of posture over minutes, not a lift and a lowering
         if float(np.mean(std_mag[a : b + 1])) > MAX_MOVEMENT_G:
             continue
         t0, t1 = round(e.t_start, 2), round(e.t_end, 2)
@@ -180,16 +198,26 @@ def detect_geometric(
     typical = float(np.percentile([e.amplitude_deg for e in cands], 90))
     exs = [e for e in cands if e.amplitude_deg >= rel * typical]
     if reject_two_sided and exs:
-        # knee rolling also goes to the other side: opposite excursions of similar size nearby
+        # Knee rolling also goes to the other side: an opposite excursion nearby that goes
+        # beyond the rest by half the rep (or half the smallest rep that counts: rolling
+        # towards the other leg turns this thigh less than rolling towards its own side).
+        # The rest is the higher of the rep's own rest and the time-dominant one (the rest
+        # between two reps is a dip of -s as deep as the reps, but no deeper than the rest;
+        # continuous rolling from one side to the other has its "rest" on the other side,
+        # far below the time-dominant centre).
         opp = find_excursions(-s, min_amp * TWO_SIDED_RATIO, dt=1.0 / WORK_HZ, times=tw)
-        exs = [
-            e for e in exs
+        r0 = float(np.median(s))
+        kept = []
+        for e in exs:
+            ref = max(min(float(s[e.start]), float(s[e.end])), r0)
+            height = float(s[e.peak]) - ref
             if not any(
-                o.amplitude_deg >= TWO_SIDED_RATIO * e.amplitude_deg
+                ref - float(s[o.peak]) >= TWO_SIDED_RATIO * min(height, min_amp)
                 and abs(o.t_start - e.t_start) <= OPPOSITE_WINDOW_S
                 for o in opp
-            )
-        ]
+            ):
+                kept.append(e)
+        exs = kept
     if reject_two_sided and exs:
         exs = [e for e in exs if _returns(gdir, e)]
     if reject_two_sided and exs:
@@ -206,7 +234,8 @@ def detect_with_mounting(
     min_amp: float = MIN_AMP_FREE_DEG,
     lying: NDArray[np.bool_] | None = None,
 ) -> BridgeResult:
-    """Bridges in hook-lying spans: falls of thigh inclination, in the sagittal plane."""
+    """Bridges in hook-lying spans: falls of thigh inclination, in the sagittal plane; and
+    single-leg bridges with the instrumented leg raised (see `_raised_reps`)."""
     inc = inclination_deg(gdir, m)
     floor = inc > FLOOR_DEG
     reps: list[BridgeRep] = []
@@ -217,9 +246,27 @@ def detect_with_mounting(
             continue
         s = -inc[a:b]
         slow = std_mag[a:b] < MAX_MOVEMENT_G
-        exs = find_excursions(
-            s, SET_MIN_AMP_DEG, dt=1.0 / WORK_HZ, keep=slow, times=tw[a:b]
-        )
+        # Spans with the leg raised are measured on their own (`_raised_reps`); the rest of
+        # the floor run is searched between them, so lowering the raised leg to hook-lying
+        # between two sets is not one long excursion with the hook-lying set on its top.
+        raised = _raised_spans(inc[a:b])
+        bounds = [0] + [x for span in raised for x in span] + [b - a]
+        exs: list[Excursion] = []
+        for ha, hb in zip(bounds[::2], bounds[1::2], strict=True):
+            # next to a raised span, start and end where the leg has settled after lowering
+            # it (and before raising it): the lowering is a change of posture, not a rep
+            if ha > 0:
+                ha = _settled(s, ha, hb, +1)
+            if hb < b - a:
+                hb = _settled(s, hb - 1, ha - 1, -1) + 1
+            if hb - ha < 2 * WORK_HZ:
+                continue
+            for e in find_excursions(
+                s[ha:hb], SET_MIN_AMP_DEG, dt=1.0 / WORK_HZ, keep=slow[ha:hb],
+                times=tw[a + ha : a + hb],
+            ):
+                exs.append(replace(e, start=e.start + ha, peak=e.peak + ha, end=e.end + ha,
+                                   top_start=e.top_start + ha, top_end=e.top_end + ha))
         keep: list[Excursion] = []
         for e in exs:
             rest = max(float(inc[a + e.start]), float(inc[a + e.end]))
@@ -233,6 +280,9 @@ def detect_with_mounting(
                 if n > 1e-6 and abs(float(dg @ ml)) / n > MAX_ML_FRACTION:
                     continue
             keep.append(e)
+        for ra, rb in raised:
+            keep.extend(_raised_reps(tw, gdir, inc, slow, a, ra, rb))
+        keep.sort(key=lambda e: e.start)
         if lying is not None:
             keep = _on_the_floor(keep, inc[a:b], lying[a:b])
         keep = _within_sets(keep, min_amp)
@@ -240,6 +290,84 @@ def detect_with_mounting(
         reps.extend(res.reps)
         holds.extend(res.holds)
     return BridgeResult(tuple(reps), tuple(holds))
+
+
+def _settled(s: FloatArray, i: int, stop: int, step: int) -> int:
+    """From s[i] (the edge of a raised span), follow s up (the leg being lowered) until it
+    stops rising by more than WALK_TOL_DEG within a second: where the lowered leg rests."""
+    k = i
+    look = int(WORK_HZ)
+    while True:
+        nxt = [j for j in range(k + step, k + step * (look + 1), step)
+               if (j < stop if step > 0 else j > stop)]
+        if not nxt:
+            return k
+        j = max(nxt, key=lambda q: float(s[q]))
+        if float(s[j]) > float(s[k]) + WALK_TOL_DEG:
+            k = j
+        else:
+            return k
+
+
+def _raised_spans(inc: FloatArray) -> list[tuple[int, int]]:
+    """Index ranges where the thigh is held up near vertical (a raised leg): inclination ≥
+    RAISED_DEG, across dips shorter than RAISED_GAP_S (the reps themselves), for at least
+    RAISED_MIN_S."""
+    out: list[tuple[int, int]] = []
+    gap = int(RAISED_GAP_S * WORK_HZ)
+    for a, b in runs(inc >= RAISED_DEG):
+        if out and a - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], int(b))
+        else:
+            out.append((int(a), int(b)))
+    return [(a, b) for a, b in out if b - a >= RAISED_MIN_S * WORK_HZ]
+
+
+def _raised_reps(
+    tw: FloatArray,
+    gdir: FloatArray,
+    inc: FloatArray,
+    slow: NDArray[np.bool_],
+    a: int,
+    ra: int,
+    rb: int,
+) -> list[Excursion]:
+    """Single-leg bridges with the instrumented leg raised (thigh near vertical).
+
+    The raised thigh rides on the pelvis: the lift tilts it away from its rest by the pelvis's
+    rotation, sagittally and, as the unsupported side of the pelvis drops, also in the frontal
+    plane, so no plane is imposed. Near vertical the inclination folds over (a tilt through
+    vertical reads as a dip and a rise), so the movement is measured as the signed angle
+    along its main direction (the principal plane of the thigh's direction over the span),
+    continuous through vertical, with the sign that takes the thigh away from the held rest
+    (closest to vertical; or, for a tilt through vertical, where the set starts and ends).
+    Indices are returned relative to `a`.
+    """
+    g = gdir[a + ra : a + rb]
+    if g.shape[0] < 2 * WORK_HZ:
+        return []
+    c, e1, _ = principal_plane(g)
+    sr = signed_angle(g, c, e1)
+    # The leg is held up close to vertical and each lift tilts it away: when the movement
+    # changes the inclination, the reps are on the side away from vertical. When it does not
+    # (a tilt through vertical), the rest is where the set starts and ends.
+    ir = inc[a + ra : a + rb]
+    corr = float(np.corrcoef(sr, ir)[0, 1]) if np.std(sr) > 0 and np.std(ir) > 0 else 0.0
+    if abs(corr) >= RAISED_CORR:
+        if corr > 0:
+            sr = -sr
+    else:
+        q = max(1, sr.size // 5)
+        if float(np.median(np.concatenate([sr[:q], sr[-q:]]))) > float(np.median(sr)):
+            sr = -sr
+    out: list[Excursion] = []
+    for e in find_excursions(sr, SET_MIN_AMP_DEG, dt=1.0 / WORK_HZ, keep=slow[ra:rb],
+                             times=tw[a + ra : a + rb]):
+        if not _returns(gdir, e, a + ra):
+            continue
+        out.append(replace(e, start=e.start + ra, peak=e.peak + ra, end=e.end + ra,
+                           top_start=e.top_start + ra, top_end=e.top_end + ra))
+    return out
 
 
 def _on_the_floor(

@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import percentile_filter
 from scipy.signal import find_peaks
 
 from loadmon.analysis.prepare import FloatArray
+
+IntArray = NDArray[np.int64]
 
 #: Extent of an excursion: where it is within this fraction of its peak above the rest (the
 #: onset and end times themselves come from the 10 % / 90 % crossings, see `timed`).
@@ -105,28 +106,17 @@ def timed(e: Excursion, r: FloatArray, times: FloatArray, dt: float) -> Excursio
     tr = max(u_hi - u_lo, 0.0) / (1.0 - 2.0 * U_LO)
     tf = max(d_lo - d_hi, 0.0) / (1.0 - 2.0 * U_LO)
     return Excursion(
-        e.start, e.peak, e.end, e.amplitude_deg, e.top_start, e.top_end,
+        e.start,
+        e.peak,
+        e.end,
+        e.amplitude_deg,
+        e.top_start,
+        e.top_end,
         t_start=_at(times, u_lo) - dt * U_LO * tr,
         t_top=_at(times, u_hi) + dt * U_LO * tr,
         t_leave=_at(times, d_hi) - dt * U_LO * tf,
         t_end=_at(times, d_lo) + dt * U_LO * tf,
     )
-
-
-def baseline(s: FloatArray, window: int, q: float = 10.0) -> FloatArray:
-    """Rolling low percentile (rest level) of `s` over `window` samples."""
-    if s.size == 0:
-        return s.copy()
-    w = max(3, min(window, s.size) | 1)
-    step = max(1, w // 30)
-    if step > 1:
-        # percentile of a decimated copy, held: same answer for slow rests, far cheaper
-        dec = s[::step]
-        b = percentile_filter(dec, q, size=max(3, (w // step) | 1), mode="nearest")
-        out: FloatArray = np.interp(np.arange(s.size), np.arange(dec.size) * step, b)
-        return out
-    out2: FloatArray = percentile_filter(s, q, size=w, mode="nearest")
-    return out2
 
 
 def find_excursions(
@@ -159,26 +149,36 @@ def _nested(
     if s.size < 3:
         return []
     out: list[Excursion] = []
-    for e in _find(s, hi, min_len, dt, keep, times, None):
+    for e in _find(s, hi, min_len, dt, keep, times):
         if _steady(e, s) or depth >= 3:
             out.append(e)
             continue
-        # a shifted rest with reps or holds on it: look inside the part above SHIFTED_FRAC of
-        # the amplitude, with the shifted rest as rest
+        # a shifted rest with reps or holds on it: look inside it, with the shifted rest as
+        # rest. Its extent: above SHIFTED_FRAC of the amplitude, or, if the rest between the
+        # reps (the dips of the top) is lower than that (a set done from a rest close to the
+        # lying before and after), above half of that rest's height
         r = s - max(float(s[e.start]), float(s[e.end]))
+        rest = float(r[e.top_start + _dips(e, s)].min())
+        thr = max(0.05 * e.amplitude_deg, min(SHIFTED_FRAC * e.amplitude_deg, 0.5 * rest))
         a = e.peak
-        while a > e.start and r[a - 1] > SHIFTED_FRAC * e.amplitude_deg:
+        while a > e.start and r[a - 1] > thr:
             a -= 1
         b = e.peak
-        while b < e.end and r[b + 1] > SHIFTED_FRAC * e.amplitude_deg:
+        while b < e.end and r[b + 1] > thr:
             b += 1
         b += 1
         for x in _nested(
             s[a:b], hi, min_len, dt, None if keep is None else keep[a:b], times[a:b], depth + 1
         ):
             out.append(
-                replace(x, start=x.start + a, peak=x.peak + a, end=x.end + a,
-                        top_start=x.top_start + a, top_end=x.top_end + a)
+                replace(
+                    x,
+                    start=x.start + a,
+                    peak=x.peak + a,
+                    end=x.end + a,
+                    top_start=x.top_start + a,
+                    top_end=x.top_end + a,
+                )
             )
     out.sort(key=lambda e: e.start)
     return out
@@ -189,9 +189,14 @@ def _steady(e: Excursion, s: FloatArray) -> bool:
     not a set of reps done from a shifted rest)."""
     if e.top_end - e.top_start < 3:
         return True
+    return len(_dips(e, s)) <= 1
+
+
+def _dips(e: Excursion, s: FloatArray) -> IntArray:
+    """Dips of the top of `e` deeper than STEADY_FRAC of its amplitude (indices into the top)."""
     top = s[e.top_start : e.top_end + 1]
-    dips, _ = find_peaks(-top, prominence=STEADY_FRAC * e.amplitude_deg)
-    return len(dips) <= 1
+    dips, _ = prominent_peaks(-top, STEADY_FRAC * e.amplitude_deg)
+    return dips
 
 
 def _find(
@@ -201,7 +206,6 @@ def _find(
     dt: float,
     keep: NDArray[np.bool_] | None,
     times: FloatArray,
-    wlen: int | None,
 ) -> list[Excursion]:
     """Excursions of `s` that rise at least `hi` above the higher of their two rest levels.
 
@@ -211,17 +215,17 @@ def _find(
     """
     out: list[Excursion] = []
     n = s.size
-    peaks, props = find_peaks(s, prominence=hi, wlen=wlen)
+    peaks, prom = prominent_peaks(s, hi)
     # most prominent first, so a bump on a held top never claims part of the hold
     spans: list[tuple[int, int]] = []
-    for k in np.argsort(-props["prominences"], kind="stable"):
+    for k in np.argsort(-prom, kind="stable"):
         pk = int(peaks[k])
         if any(a <= pk <= b for a, b in spans):
             continue
         if keep is not None and not keep[pk]:
             continue  # e.g. fast movement at the peak: not a candidate at all
-        lb, rb = int(props["left_bases"][k]), int(props["right_bases"][k])
-        base = max(float(s[lb]), float(s[rb]))
+        # the higher of the two bases (the lowest points on either side before a higher peak)
+        base = float(s[pk]) - float(prom[k])
         r = s - base
         amp = float(r[pk])
         edge = EDGE_FRAC * amp
@@ -291,3 +295,10 @@ def signed_angle(g: FloatArray, c: FloatArray, e1: FloatArray) -> FloatArray:
     """Angle (deg) of unit vectors `g` from `c` towards `e1` in the plane they span."""
     out: FloatArray = np.degrees(np.arctan2(g @ e1, g @ c))
     return out
+
+
+def prominent_peaks(x: FloatArray, hi: float) -> tuple[IntArray, FloatArray]:
+    """Local maxima of `x` whose topographic prominence is at least `hi`, and their
+    prominences (scipy.signal.find_peaks)."""
+    peaks, props = find_peaks(x, prominence=hi)
+    return peaks.astype(np.int64), np.asarray(props["prominences"], dtype=np.float64)

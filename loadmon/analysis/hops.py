@@ -72,6 +72,13 @@ MAX_CONTACT_S = 1.0
 #: void the hop; missing samples in mid-flight do not (both edges are still observed).
 MAX_STEP_PERIODS = 2.5
 
+#: Native samples screened at a time, and the context read on either side of a chunk (s).
+CHUNK_SAMPLES = 1 << 17
+CHUNK_PAD_S = 5.0
+#: Candidates closer than this (s) are analysed together, with this much context (s) around.
+CLUSTER_GAP_S = 10.0
+WINDOW_PAD_S = 10.0
+
 PARAMETERS = {
     "flight_g": FLIGHT_G,
     "smooth_s": SMOOTH_S,
@@ -99,6 +106,9 @@ PARAMETERS = {
     "hidden_flight_g": HIDDEN_FLIGHT_G,
     "min_hop_fraction": MIN_HOP_FRACTION,
     "height": "h = g t^2 / 8",
+    "chunk_samples": CHUNK_SAMPLES,
+    "cluster_gap_s": CLUSTER_GAP_S,
+    "window_pad_s": WINDOW_PAD_S,
 }
 
 
@@ -156,6 +166,27 @@ def _merge_runs(r: IntArray, sm: FloatArray, max_gap: int) -> IntArray:
     return np.asarray(out, dtype=np.int64)
 
 
+def _smooth_len(fs: float) -> int:
+    return max(1, round(SMOOTH_S * fs))
+
+
+def _screen(t: FloatArray, mag: FloatArray, fs: float) -> tuple[FloatArray, IntArray]:
+    """The smoothed |acc| and the candidate flights that pass the cheap screen (free fall
+    reached, a push before it), as (k, 2) index ranges."""
+    n = t.size
+    k = _smooth_len(fs)
+    sm = np.convolve(mag, np.ones(k) / k, mode="same") if k > 1 else mag
+    cand: IntArray = _merge_runs(runs(sm < FLIGHT_G), sm, round(MERGE_S * fs))
+    if cand.shape[0] == 0:
+        return sm, cand
+    lo_i = np.clip(cand[:, 0] - k - 1, 0, n - 1)
+    hi_i = np.clip(cand[:, 1] + k + 1, 1, n)
+    mins = np.minimum.reduceat(mag, np.stack([lo_i, hi_i], axis=1).ravel()[:-1])[::2]
+    p0 = np.searchsorted(t, t[lo_i] - PUSH_WINDOW_S)
+    pmax = np.maximum.reduceat(mag, np.stack([p0, lo_i + 1], axis=1).ravel())[::2]
+    return sm, cand[(mins < FREE_FALL_G) & (pmax >= PUSH_G)]
+
+
 def _mean_dir(acc: FloatArray, t: FloatArray, t0: float, t1: float) -> FloatArray | None:
     i, j = np.searchsorted(t, [t0, t1])
     if j - i < 2:
@@ -179,19 +210,8 @@ def detect_hops_segment(
         return []
     if mag is None:
         mag = np.sqrt(np.einsum("ij,ij->i", acc, acc))
-    k = max(1, round(SMOOTH_S * fs))
-    sm = np.convolve(mag, np.ones(k) / k, mode="same") if k > 1 else mag
-    mgap = round(MERGE_S * fs)
-    cand: IntArray = _merge_runs(runs(sm < FLIGHT_G), sm, mgap)
-    screened = cand
-    if cand.shape[0]:
-        # cheap screen before the detailed checks: free fall reached, a push before it
-        lo_i = np.clip(cand[:, 0] - k - 1, 0, n - 1)
-        hi_i = np.clip(cand[:, 1] + k + 1, 1, n)
-        mins = np.minimum.reduceat(mag, np.stack([lo_i, hi_i], axis=1).ravel()[:-1])[::2]
-        p0 = np.searchsorted(t, t[lo_i] - PUSH_WINDOW_S)
-        pmax = np.maximum.reduceat(mag, np.stack([p0, lo_i + 1], axis=1).ravel())[::2]
-        screened = cand[(mins < FREE_FALL_G) & (pmax >= PUSH_G)]
+    k, mgap = _smooth_len(fs), round(MERGE_S * fs)
+    sm, screened = _screen(t, mag, fs)
     period = 1.0 / fs
     out: list[tuple[float, float]] = []
     for a, b in screened:
@@ -226,8 +246,8 @@ def detect_hops_segment(
                 break
         if not found:
             continue
-        # Extrapolate each edge along its slope (EDGE_G → 2·EDGE_G) down to the flight level:
-        # the specific force reaches free fall at toe-off and leaves it at touch-down.
+        # the edges are the interpolated crossings of `level`; samples lost at either
+        # crossing void the hop (its time is unknown)
         if (t[i + 1] - t[i] > MAX_STEP_PERIODS * period) or (
             t[j] - t[j - 1] > MAX_STEP_PERIODS * period
         ):
@@ -253,9 +273,11 @@ def detect_hops_segment(
             if float(inc.max()) > MAX_INCLINATION_DEG:
                 continue
             around = _mean_dir(acc, t, t_off - CONTEXT_S, t_land + CONTEXT_S)
-            if around is not None and float(
-                np.degrees(np.arccos(np.clip(around @ m.u, -1, 1)))
-            ) > MAX_MEAN_INCLINATION_DEG:
+            if (
+                around is not None
+                and float(np.degrees(np.arccos(np.clip(around @ m.u, -1, 1))))
+                > MAX_MEAN_INCLINATION_DEG
+            ):
                 continue  # seated (pedalling), not on the feet
         if gyro is not None:
             w = np.linalg.norm(gyro[i : j + 1], axis=1)
@@ -298,13 +320,56 @@ def detect_hops(
     m: Mounting,
     mag: FloatArray | None = None,
 ) -> list[Hop]:
-    """Hops over all gap-free segments."""
+    """Hops over all gap-free segments.
+
+    Bounded memory: a first pass over CHUNK_SAMPLES at a time finds the screened candidate
+    flights; the detector then runs on windows around clusters of them (everything a hop's
+    checks look at lies within WINDOW_PAD_S of it), so no full-length |acc| is ever held.
+    """
     out: list[Hop] = []
     for a, b in segments:
-        out.extend(
-            detect_hops_segment(
-                t[a:b], acc[a:b], None if gyro is None else gyro[a:b], fs, m,
-                None if mag is None else mag[a:b],
+        for lo, hi in _windows(t, acc, fs, int(a), int(b)):
+            out.extend(
+                detect_hops_segment(
+                    t[lo:hi], acc[lo:hi], None if gyro is None else gyro[lo:hi], fs, m,
+                    None if mag is None else mag[lo:hi],
+                )
             )
-        )
     return out
+
+
+
+def _windows(t: FloatArray, acc: FloatArray, fs: float, a: int, b: int) -> list[tuple[int, int]]:
+    """Index windows [lo, hi) inside [a, b) around the clusters of screened candidates."""
+    if b - a < 8:
+        return []
+    pad = int(np.ceil(CHUNK_PAD_S * fs))
+    starts: list[float] = []
+    ends: list[float] = []
+    for c0 in range(a, b, CHUNK_SAMPLES):
+        c1 = min(b, c0 + CHUNK_SAMPLES)
+        lo, hi = max(a, c0 - pad), min(b, c1 + pad)
+        x = np.asarray(acc[lo:hi], dtype=np.float64)
+        mag = np.sqrt(np.einsum("ij,ij->i", x, x))
+        tt = t[lo:hi]
+        _, sc = _screen(tt, mag, fs)
+        for s0, s1 in sc:
+            if c0 <= lo + s0 < c1:
+                starts.append(float(tt[s0]))
+                ends.append(float(tt[min(s1, tt.size - 1)]))
+    if not starts:
+        return []
+    spans: list[tuple[float, float]] = []
+    w0, w1 = starts[0], ends[0]
+    for s0, s1 in zip(starts[1:], ends[1:], strict=True):
+        if s0 - w1 > CLUSTER_GAP_S:
+            spans.append((w0, w1))
+            w0 = s0
+        w1 = max(w1, s1)
+    spans.append((w0, w1))
+    seg_t = t[a:b]
+    res = []
+    for w0, w1 in spans:
+        i, j = np.searchsorted(seg_t, [w0 - WINDOW_PAD_S, w1 + WINDOW_PAD_S])
+        res.append((a + int(i), a + int(j)))
+    return res

@@ -15,7 +15,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from loadmon.analysis.prepare import FloatArray, Prepared, rolling_mean, runs, unit
+from loadmon.analysis.prepare import (
+    WORK_DTYPE,
+    AnyFloatArray,
+    FloatArray,
+    Prepared,
+    WorkArray,
+    dot3,
+    rolling_mean,
+    runs,
+    unit,
+)
 
 #: Epoch length (work bins): 1 s epochs, features over 2 s centred windows (ActiPASS).
 EPOCH_BINS = 10
@@ -115,33 +125,44 @@ def _t3(v: FloatArray) -> tuple[float, float, float]:
 class EpochFeatures:
     """Per-bin (work rate) features over 2 s centred windows."""
 
-    mean_acc: FloatArray  # (n, 3) g
     std_mag: FloatArray  # (n,) g
-    mean_mag: FloatArray  # (n,) g
-    movement: FloatArray  # (n,) g: total std over all axes
-    direction: FloatArray  # (n, 3) unit mean specific force (the thigh's "up" in sensor axes)
+    mean_mag: WorkArray  # (n,) g
+    direction: WorkArray  # (n, 3) unit mean specific force (the thigh's "up" in sensor axes)
     #: std of |acc| below ~5 Hz (of the 0.1 s bin means): gait, not tremor or impacts.
-    std_mag_lf: FloatArray
+    std_mag_lf: WorkArray
 
 
 def epoch_features(p: Prepared) -> EpochFeatures:
-    """Window features on the work grid, computed per gap-free segment."""
+    """Window features on the work grid, computed per gap-free segment, FEATURE_BLOCK bins at
+    a time (with the window's reach of context on either side: bounded working memory)."""
     n = p.tw.size
-    mean_acc = np.empty((n, 3))
-    mean_mag = np.empty(n)
-    mean_mag2 = np.empty(n)
-    lf2 = np.empty(n)
-    for a, b in p.segments_w:
-        if b <= a:
-            continue
-        mean_acc[a:b] = rolling_mean(p.accw[a:b], WINDOW_BINS)
-        mean_mag[a:b] = rolling_mean(p.magw[a:b], WINDOW_BINS)
-        mean_mag2[a:b] = rolling_mean(p.mag2w[a:b], WINDOW_BINS)
-        lf2[a:b] = rolling_mean(p.magw[a:b] ** 2, WINDOW_BINS)
-    std_mag = np.sqrt(np.maximum(mean_mag2 - mean_mag**2, 0.0))
-    movement = np.sqrt(np.maximum(mean_mag2 - np.einsum("ij,ij->i", mean_acc, mean_acc), 0.0))
-    std_lf = np.sqrt(np.maximum(lf2 - mean_mag**2, 0.0))
-    return EpochFeatures(mean_acc, std_mag, mean_mag, movement, unit(mean_acc), std_lf)
+    direction = np.empty((n, 3), dtype=WORK_DTYPE)
+    std_mag = np.empty(n)
+    mean_mag = np.empty(n, dtype=WORK_DTYPE)
+    std_lf = np.empty(n, dtype=WORK_DTYPE)
+    ctx = WINDOW_BINS
+    for sa, sb in p.segments_w:
+        for a in range(int(sa), int(sb), FEATURE_BLOCK):
+            b = min(int(sb), a + FEATURE_BLOCK)
+            lo, hi = max(int(sa), a - ctx), min(int(sb), b + ctx)
+            core = slice(a - lo, b - lo)
+            direction[a:b] = unit(rolling_mean(p.accw[lo:hi], WINDOW_BINS, WORK_DTYPE)[core])
+            mm = rolling_mean(p.magw[lo:hi], WINDOW_BINS)[core]
+            mean_mag[a:b] = mm
+            mm *= mm
+            var = rolling_mean(p.mag2w[lo:hi], WINDOW_BINS)[core]
+            var -= mm
+            np.maximum(var, 0.0, out=var)
+            std_mag[a:b] = np.sqrt(var)
+            lf = rolling_mean(np.asarray(p.magw[lo:hi], dtype=np.float64) ** 2, WINDOW_BINS)
+            lf = lf[core] - mm
+            np.maximum(lf, 0.0, out=lf)
+            std_lf[a:b] = np.sqrt(lf)
+    return EpochFeatures(std_mag, mean_mag, direction, std_lf)
+
+
+#: Work bins processed at a time by `epoch_features`.
+FEATURE_BLOCK = 1 << 16
 
 
 def walking_mask(f: EpochFeatures) -> NDArray[np.bool_]:
@@ -172,12 +193,19 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
     dirs = f.direction[walk]
     # Seed at the densest direction, weighting each epoch by its impact energy (heel strikes:
     # within-bin |acc| variation), so a long cycling commute does not outvote walking.
-    hf = np.sqrt(np.maximum(p.mag2w[walk] - p.magw[walk] ** 2, 0.0))
+    hf = np.sqrt(np.maximum(
+        np.asarray(p.mag2w[walk], dtype=np.float64) - np.asarray(p.magw[walk], np.float64) ** 2,
+        0.0,
+    ))
     step = max(1, dirs.shape[0] // 400)
-    seeds = dirs[::step]
+    seeds = np.asarray(dirs[::step], dtype=np.float64)
     sub = max(1, dirs.shape[0] // 20000)
-    near = (seeds @ dirs[::sub].T) > np.cos(np.radians(WALK_CLUSTER_DEG))
-    dens = near.astype(np.float64) @ hf[::sub]
+    dsub, hsub = np.asarray(dirs[::sub], dtype=np.float64), hf[::sub]
+    dens = np.empty(seeds.shape[0])
+    for k0 in range(0, seeds.shape[0], 50):  # in blocks: bounded temporary memory
+        near = (seeds[k0 : k0 + 50] @ dsub.T) > np.cos(np.radians(WALK_CLUSTER_DEG))
+        dens[k0 : k0 + 50] = near.astype(np.float64) @ hsub
+    del near, dsub, hsub, hf
     # Candidate clusters (densest first, mutually > 45° apart); walking is the one that is
     # bracketed by quiet standing in the same orientation (people stop and stand; a cyclist's
     # thigh is not still at the cycling angle), so pick the cluster with most such support.
@@ -195,48 +223,54 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
             break
     best, best_score = cands[0], -1.0
     for c in cands:
-        mine = np.zeros(d_all.shape[0])
-        mine[widx[(dirs @ c) > np.cos(np.radians(WALK_CLUSTER_DEG))]] = 1.0
-        nearby = rolling_mean(mine, int(2 * ADJACENT_S * 10) + 1) > 0
-        support = float(np.sum(still & nearby & ((d_all @ c) > np.cos(np.radians(25)))))
+        mine = np.zeros(d_all.shape[0], dtype=bool)
+        mine[widx[dot3(dirs, c) > np.cos(np.radians(WALK_CLUSTER_DEG))]] = True
+        nearby = _dilate(mine, int(ADJACENT_S * 10))
+        del mine
+        nearby &= still
+        nearby &= dot3(d_all, c) > np.cos(np.radians(25))
+        support = float(np.count_nonzero(nearby))
+        del nearby
         if support > best_score:
             best, best_score = c, support
     u = best
     for _ in range(3):
-        keep = dirs @ u > np.cos(np.radians(WALK_CLUSTER_DEG))
+        keep = dot3(dirs, u) > np.cos(np.radians(WALK_CLUSTER_DEG))
         if keep.sum() < WALK_MIN_S * 10:
             return UNKNOWN
-        u = unit(dirs[keep].mean(axis=0))
-    idx = np.flatnonzero(walk)[keep]
+        u = unit(dirs[keep].mean(axis=0, dtype=np.float64))
+    idx = widx[keep]
+    del dirs, widx
     u_walk = u
     # Quiet standing refines it: walking's mean carries the gait's mean hip flexion (~5–10°).
     d_all = f.direction
-    stand = (f.std_mag < STILL_STD_G) & (d_all @ u > np.cos(np.radians(STAND_REFINE_DEG)))
+    stand = (f.std_mag < STILL_STD_G) & (dot3(d_all, u) > np.cos(np.radians(STAND_REFINE_DEG)))
     stand_bins = np.zeros_like(stand)
     for a0, b0 in runs(stand):
         if b0 - a0 >= STAND_MIN_S * 10:
             stand_bins[a0:b0] = True
     if stand_bins.sum() >= STAND_MIN_S * 10:
-        u = unit(d_all[stand_bins].mean(axis=0))
+        u = unit(np.asarray(d_all[stand_bins], dtype=np.float64).mean(axis=0))
     if p.gyrow is not None:
-        w = p.gyrow[idx]
+        w = np.asarray(p.gyrow[idx], dtype=np.float64)
         w = w - np.outer(w @ u, u)
         _, vecs = np.linalg.eigh(w.T @ w)
         m = unit(vecs[:, -1] - (vecs[:, -1] @ u) * u)
         a = unit(np.cross(m, u))
     else:
         del u_walk
-        x = p.accw[idx] - p.accw[idx].mean(axis=0)
+        x = np.asarray(p.accw[idx], dtype=np.float64)
+        x = x - x.mean(axis=0)
         x = x - np.outer(x @ u, u)
         _, vecs = np.linalg.eigh(x.T @ x)
         a = unit(vecs[:, -1] - (vecs[:, -1] @ u) * u)
     sign_known = False
-    still = f.std_mag < STILL_STD_G
     d = f.direction
-    cosinc = d @ u
+    cosinc = dot3(d, u)
     sit = still & (cosinc < np.cos(np.radians(60))) & (cosinc > np.cos(np.radians(120)))
+    del cosinc, still
     if sit.sum() >= 50:
-        s = float(np.median(d[sit] @ a))
+        s = float(np.median(dot3(d[sit], a)))
         if abs(s) > 0.3:
             sign_known = True
             if s < 0:
@@ -252,20 +286,36 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
     )
 
 
-def inclination_deg(gdir: FloatArray, m: Mounting) -> FloatArray:
-    """Angle of the thigh's long axis from vertical (0° upright, 90° horizontal, >90° knee up)."""
-    c = np.clip(gdir @ m.u, -1.0, 1.0)
-    out: FloatArray = np.degrees(np.arccos(c))
+def _dilate(mask: NDArray[np.bool_], half: int) -> NDArray[np.bool_]:
+    """True where `mask` is True anywhere within ± `half` samples."""
+    n = mask.size
+    c = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(mask, out=c[1:])
+    i = np.arange(n, dtype=np.int32)
+    hi = np.minimum(i + half + 1, n)
+    lo = np.maximum(i - half, 0)
+    out: NDArray[np.bool_] = (c[hi] - c[lo]) > 0
     return out
 
 
-def rotation_deg(gdir: FloatArray, m: Mounting) -> FloatArray | None:
+def inclination_deg(gdir: AnyFloatArray, m: Mounting) -> FloatArray:
+    """Angle of the thigh's long axis from vertical (0° upright, 90° horizontal, >90° knee up)."""
+    c = dot3(gdir, m.u)
+    np.clip(c, -1.0, 1.0, out=c)
+    np.arccos(c, out=c)
+    np.degrees(c, out=c)
+    return c
+
+
+def rotation_deg(gdir: AnyFloatArray, m: Mounting) -> FloatArray | None:
     """Rotation about the long axis: 0° anterior surface up, ±90° on the side, 180° face down."""
     a = m.a
     if a is None:
         return None
     ml = np.cross(m.u, a)
-    out: FloatArray = np.degrees(np.arctan2(gdir @ ml, gdir @ a))
+    y = dot3(gdir, ml)
+    out: FloatArray = np.arctan2(y, dot3(gdir, a), out=y)
+    np.degrees(out, out=out)
     return out
 
 

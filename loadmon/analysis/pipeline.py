@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from loadmon.analysis import sitting as sitting_mod
 from loadmon.analysis.orientation import Mounting
 from loadmon.recording import Recording
 
-VERSION = "loadmon-analysis 0.3.0"
+VERSION = "loadmon-analysis 0.4.0"
 EXERCISES = ("bridge", "bridge_hold", "rdl", "hops")
 STAGES = (
     "prepare",
@@ -50,6 +50,11 @@ def parameters() -> dict[str, Any]:
         "excursions": {
             "edge_frac": excursions_mod.EDGE_FRAC,
             "top_frac": excursions_mod.TOP_FRAC,
+            "steady_frac": excursions_mod.STEADY_FRAC,
+            "shifted_frac": excursions_mod.SHIFTED_FRAC,
+            "shifted_rest": "above min(shifted_frac, half the rest between the reps) of the "
+            "amplitude",
+            "peaks": "topographic prominence (scipy.signal.find_peaks)",
         },
         "bridges": dict(bridges_mod.PARAMETERS),
         "rdl": dict(rdl_mod.PARAMETERS),
@@ -185,6 +190,10 @@ def analyze(
     )
 
 
+#: Stand-in for a released work-rate stream.
+_EMPTY_W: prepare_mod.WorkArray = np.zeros(0, dtype=prepare_mod.WORK_DTYPE)
+
+
 def analyze_arrays(
     t: np.ndarray[Any, np.dtype[np.float64]],
     acc: np.ndarray[Any, np.dtype[np.float64]],
@@ -208,6 +217,10 @@ def analyze_arrays(
 
     # orientation
     fresh = orientation_mod.estimate_mounting(p, f)
+    # Only the mounting needs the gyro and |acc| streams and the walking features: release
+    # them before posture (bounded memory on day-long recordings).
+    p = replace(p, magw=_EMPTY_W, mag2w=_EMPTY_W, gyrow=None)
+    f = replace(f, mean_mag=_EMPTY_W, std_mag_lf=_EMPTY_W)
     m = orientation_mod.check_mounting(mounting, fresh) if mounting is not None else fresh
     if gyro is None:
         skipped.append(
@@ -234,14 +247,20 @@ def analyze_arrays(
             )
         )
 
+    # The later stages need only the time grid, the gravity direction and the movement
+    # intensity: release the other work-rate streams (bounded memory on day-long recordings).
+    tw, gdir, segments_w, std_mag, gaps = p.tw, p.gdir, p.segments_w, f.std_mag, p.gaps
+    segments = p.segments
+    del p, f
+
     # hops (before posture events, so hopping is not reported as running)
     hops: list[hops_mod.Hop] = []
     if exercise in (None, "hops"):
-        hops = hops_mod.detect_hops(p.t, p.acc, p.gyro, p.fs, p.segments, m, p.mag)
+        hops = hops_mod.detect_hops(t, acc, gyro, fs, segments, m)
     hop_sets = sets_mod.group_sets("hops", [(h.takeoff_s, h.landing_s) for h in hops])
     if labels is not None:
         for hs in hop_sets:
-            i, j = np.searchsorted(p.tw, [hs.start_s - 1.0, hs.end_s + 1.0])
+            i, j = np.searchsorted(tw, [hs.start_s - 1.0, hs.end_s + 1.0])
             labels[i:j] = posture_mod.NONE
 
     # bridges
@@ -250,24 +269,20 @@ def analyze_arrays(
         if labels is not None:
             # lying by posture, or knee clearly above hip right now (short rests between
             # long-topped bridges are absorbed into the posture bouts around them)
-            knee_up = orientation_mod.inclination_deg(p.gdir, m) > posture_mod.KNEE_UP_LYING_DEG
+            knee_up = orientation_mod.inclination_deg(gdir, m) > posture_mod.KNEE_UP_LYING_DEG
             lying_mask = (labels == posture_mod.CLASSES.index("lying")) | knee_up
         br = bridges_mod.detect_bridges(
-            p.tw, p.gdir, f.std_mag, m, guided=exercise is not None, lying=lying_mask
+            tw, gdir, std_mag, m, guided=exercise is not None, lying=lying_mask
         )
         rep_spans = [(r.start_s, r.end_s) for r in br.reps]
         hold_spans = [(h.start_s, h.end_s) for h in br.holds]
         if exercise == "bridge":
             # the patient said these are reps: a long top is a slow rep, not a hold
             rep_spans = sorted(rep_spans + hold_spans)
-            reps_out: list[tuple[float, float, dict[str, Any]]] = [
-                (s, e, {}) for s, e in rep_spans
-            ]
+            reps_out: list[tuple[float, float, dict[str, Any]]] = [(s, e, {}) for s, e in rep_spans]
             holds_out: list[tuple[float, float, dict[str, Any]]] = []
         else:
-            reps_out = [
-                (r.start_s, r.end_s, {"amplitude_deg": r.amplitude_deg}) for r in br.reps
-            ]
+            reps_out = [(r.start_s, r.end_s, {"amplitude_deg": r.amplitude_deg}) for r in br.reps]
             holds_out = [
                 (h.start_s, h.end_s, {"hold_s": h.hold_s, "amplitude_deg": h.amplitude_deg})
                 for h in br.holds
@@ -289,23 +304,17 @@ def analyze_arrays(
     if exercise in (None, "rdl"):
         mr = m
         if exercise == "rdl" and not m.known:
-            mr = rdl_mod.guided_mounting(p.gdir, f.std_mag)
+            mr = rdl_mod.guided_mounting(gdir, std_mag)
         if mr.known:
-            rdl = rdl_mod.detect_rdl(p.tw, p.gdir, f.std_mag, mr)
+            rdl = rdl_mod.detect_rdl(tw, gdir, std_mag, mr, guided=True if exercise else None)
             _add_exercise(
                 events,
                 all_sets,
                 "rdl",
                 "rdl_rep",
-                [
-                    (
-                        r.start_s,
-                        r.end_s,
-                        {"eccentric_s": r.eccentric_s, "concentric_s": r.concentric_s,
-                         "pitch_deg": r.pitch_deg},
-                    )
-                    for r in rdl
-                ],
+                [(r.start_s, r.end_s, r.fields()) for r in rdl],
+                # guided: the patient said these are RDLs, so a set of one counts
+                min_reps=rdl_mod.GUIDED_MIN_SET_REPS if exercise == "rdl" else None,
             )
         else:
             skipped.append(SkippedStage("rdl", "mounting unknown: thigh pitch cannot be measured"))
@@ -334,9 +343,9 @@ def analyze_arrays(
     if labels is not None:
         for e in events:
             if e.type in ("bridge_rep", "bridge_hold"):
-                i, j = np.searchsorted(p.tw, [e.start_s, e.end_s])
+                i, j = np.searchsorted(tw, [e.start_s, e.end_s])
                 labels[i:j] = posture_mod.CLASSES.index("lying")
-        bouts = posture_mod.bouts(p, labels)
+        bouts = posture_mod.bouts_on(tw, segments_w, labels)
     sit_bouts = sitting_mod.sitting_bouts(bouts)
     for b in bouts:
         if b.kind != "sitting":
@@ -347,8 +356,11 @@ def analyze_arrays(
                 "sitting",
                 sb.start_s,
                 sb.end_s,
-                {"duration_s": round(sb.duration_s, 2), "seated_s": sb.seated_s,
-                 "interruptions": sb.interruptions},
+                {
+                    "duration_s": round(sb.duration_s, 2),
+                    "seated_s": sb.seated_s,
+                    "interruptions": sb.interruptions,
+                },
             )
         )
 
@@ -361,8 +373,8 @@ def analyze_arrays(
         "placement": "thigh",
         "n_samples": int(t.size),
         "has_gyro": gyro is not None,
-        "gaps": len(p.gaps),
-        "gap_s": round(sum(b - a for a, b in p.gaps), 3),
+        "gaps": len(gaps),
+        "gap_s": round(sum(b - a for a, b in gaps), 3),
     }
     if recording_info:
         info.update({k: v for k, v in recording_info.items() if v is not None})
@@ -386,12 +398,16 @@ def _add_exercise(
     exercise: str,
     etype: str,
     items: list[tuple[float, float, dict[str, Any]]],
+    min_reps: int | None = None,
 ) -> None:
+    """Group `items` into sets (dropping sets under `min_reps`, default the free-running
+    sets.MIN_REPS) and append their events and sets."""
     if not items:
         return
+    least = sets_mod.MIN_REPS[exercise] if min_reps is None else min_reps
     items = sorted(items, key=lambda x: x[0])
     sets = sets_mod.group_sets(exercise, [(s, e) for s, e, _ in items])
-    small = {j for st in sets if st.reps < sets_mod.MIN_REPS[exercise] for j in st.members}
+    small = {j for st in sets if st.reps < least for j in st.members}
     if small:
         items = [x for j, x in enumerate(items) if j not in small]
         sets = sets_mod.group_sets(exercise, [(s, e) for s, e, _ in items])
@@ -420,10 +436,7 @@ def _summary(
     counts: dict[str, int] = {}
     for e in events:
         counts[e.type] = counts.get(e.type, 0) + 1
-    reps = {
-        ex: sum(s.reps for s in all_sets if s.exercise == ex)
-        for ex in EXERCISES
-    }
+    reps = {ex: sum(s.reps for s in all_sets if s.exercise == ex) for ex in EXERCISES}
     holds = [e for e in events if e.type == "bridge_hold"]
     out: dict[str, Any] = {
         "time_s": time_s,
@@ -532,9 +545,12 @@ def analyze_in_chunks(
     while c <= t1:
         i, j = np.searchsorted(t, [c - overlap_s, c + chunk_s + overlap_s])
         part = analyze_arrays(
-            np.asarray(t[i:j]), np.asarray(acc[i:j]),
-            None if gyro is None else np.asarray(gyro[i:j]), fs,
-            exercise=exercise, mounting=m,
+            np.asarray(t[i:j]),
+            np.asarray(acc[i:j]),
+            None if gyro is None else np.asarray(gyro[i:j]),
+            fs,
+            exercise=exercise,
+            mounting=m,
         )
         if m is None and part.mounting.known:
             m = part.mounting
@@ -547,13 +563,26 @@ def analyze_in_chunks(
     events = _join_split_bouts(sorted(events, key=lambda e: (e.start_s, e.type)))
     all_sets: list[sets_mod.ExerciseSet] = []
     out_events: list[Event] = [e for e in events if e.type not in _EXERCISE_TYPES]
-    for ex, et in (("bridge", "bridge_rep"), ("bridge_hold", "bridge_hold"), ("rdl", "rdl_rep"),
-                   ("hops", "hop")):
+    for ex, et in (
+        ("bridge", "bridge_rep"),
+        ("bridge_hold", "bridge_hold"),
+        ("rdl", "rdl_rep"),
+        ("hops", "hop"),
+    ):
         items = [
             (e.start_s, e.end_s, {k: v for k, v in e.fields.items() if k != "set_index"})
-            for e in events if e.type == et
+            for e in events
+            if e.type == et
         ]
-        _add_exercise(out_events, all_sets, ex, et, items)
+        guided_rdl = ex == "rdl" and exercise == "rdl"
+        _add_exercise(
+            out_events,
+            all_sets,
+            ex,
+            et,
+            items,
+            min_reps=rdl_mod.GUIDED_MIN_SET_REPS if guided_rdl else None,
+        )
     out_events.sort(key=lambda e: (e.start_s, e.type))
     all_sets.sort(key=lambda s: s.start_s)
     info: dict[str, Any] = {
@@ -568,18 +597,30 @@ def analyze_in_chunks(
         info.update({k: v for k, v in recording_info.items() if v is not None})
     bouts = [
         posture_mod.Bout(e.type, e.start_s, e.end_s)
-        for e in out_events if e.type in posture_mod.CLASSES and e.type != "sitting"
+        for e in out_events
+        if e.type in posture_mod.CLASSES and e.type != "sitting"
     ]
     sit = [
-        sitting_mod.SittingBout(e.start_s, e.end_s, float(e.fields.get("seated_s", 0.0)),
-                                int(e.fields.get("interruptions", 0)))
-        for e in out_events if e.type == "sitting"
+        sitting_mod.SittingBout(
+            e.start_s,
+            e.end_s,
+            float(e.fields.get("seated_s", 0.0)),
+            int(e.fields.get("interruptions", 0)),
+        )
+        for e in out_events
+        if e.type == "sitting"
     ]
     bouts += [posture_mod.Bout("sitting", s.start_s, s.end_s) for s in sit]
     hops = [
-        hops_mod.Hop(e.start_s, e.end_s, float(e.fields["flight_s"]), e.fields.get("contact_s"),
-                     float(e.fields["height_m"]))
-        for e in out_events if e.type == "hop"
+        hops_mod.Hop(
+            e.start_s,
+            e.end_s,
+            float(e.fields["flight_s"]),
+            e.fields.get("contact_s"),
+            float(e.fields["height_m"]),
+        )
+        for e in out_events
+        if e.type == "hop"
     ]
     return Analysis(
         recording=info,
@@ -601,11 +642,7 @@ def _join_split_bouts(events: list[Event]) -> list[Event]:
     last: dict[str, int] = {}
     for e in events:
         k = last.get(e.type)
-        if (
-            e.type not in _EXERCISE_TYPES
-            and k is not None
-            and abs(out[k].end_s - e.start_s) < 0.25
-        ):
+        if e.type not in _EXERCISE_TYPES and k is not None and abs(out[k].end_s - e.start_s) < 0.25:
             prev = out[k]
             fields = dict(prev.fields)
             if e.type == "sitting":

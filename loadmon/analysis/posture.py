@@ -14,7 +14,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loadmon.analysis.orientation import EpochFeatures, Mounting, inclination_deg, rotation_deg
-from loadmon.analysis.prepare import FloatArray, Prepared, rolling_mean, runs
+from loadmon.analysis.prepare import (
+    FloatArray,
+    IntArray,
+    Prepared,
+    WorkArray,
+    rolling_mean,
+    runs,
+)
 
 CLASSES = ("nonwear", "lying", "sitting", "standing", "walking", "running", "cycling")
 NONE = -1
@@ -74,17 +81,20 @@ def classify(p: Prepared, f: EpochFeatures, m: Mounting) -> NDArray[np.int8]:
     lab = np.full(n, NONE, dtype=np.int8)
     if n == 0:
         return lab
+    nw = still_off_body(p)
     d = f.direction
     inc = inclination_deg(d, m)
-    rot = rotation_deg(d, m) if m.anterior_sign_known else None
     mov = f.std_mag
     still = mov < MOVE_STD_G
     upright = inc < SIT_INCLINATION_DEG
     lying = inc > KNEE_UP_LYING_DEG
     # between a chair with crossed legs and hook-lying: keep whichever came before
     ambiguous = (inc > AMBIGUOUS_DEG) & ~lying
+    rot = rotation_deg(d, m) if m.anterior_sign_known else None
     if rot is not None:
-        lying |= (inc > 60.0) & (np.abs(rot) > LYING_ROTATION_DEG)
+        np.abs(rot, out=rot)
+        lying |= (inc > 60.0) & (rot > LYING_ROTATION_DEG)
+        del rot
     lab[:] = CLASSES.index("sitting")
     lab[lying] = CLASSES.index("lying")
     lab[upright] = CLASSES.index("standing")
@@ -92,10 +102,11 @@ def classify(p: Prepared, f: EpochFeatures, m: Mounting) -> NDArray[np.int8]:
     lab[upright & (mov >= RUN_STD_G)] = CLASSES.index("running")
     cyc = (~upright) & (~lying) & (~still) & (mov < RUN_STD_G) & (inc < 100.0)
     lab[cyc] = CLASSES.index("cycling")
+    del still, upright, lying, cyc
     if ambiguous.any():
         lab[ambiguous] = NONE
         lab = _fill_from_neighbours(lab, ambiguous, inc)
-    nw = still_off_body(p)
+    del inc, ambiguous
     for a, b in runs(nw):
         if b - a >= NONWEAR_MIN_S * 10:
             lab[a:b] = CLASSES.index("nonwear")
@@ -117,11 +128,27 @@ def still_off_body(p: Prepared) -> NDArray[np.bool_]:
         if b - a < w:
             continue
         # 1 s means, evaluated once a second (a 60 s window needs no finer step)
-        x = rolling_mean(p.accw[a:b], 10)[::10]
+        x = _decimated_means(p.accw[a:b], 10)
         m1 = rolling_mean(x, w // 10)
         m2 = rolling_mean(x * x, w // 10)
         sd = np.sqrt(np.maximum(m2 - m1 * m1, 0.0).sum(axis=1))
         out[a:b] = np.repeat(sd < NONWEAR_STD_G, 10)[: b - a]
+    return out
+
+
+def _decimated_means(x: WorkArray, n: int) -> FloatArray:
+    """rolling_mean(x, n)[::n] without the full-rate array: centred n-sample means (edges use
+    the available samples) at every n-th sample."""
+    m = x.shape[0]
+    i = np.arange(0, m, n)
+    lo = np.clip(i - n // 2, 0, m)
+    hi = np.clip(i - n // 2 + n, 0, m)
+    out = np.empty((i.size, x.shape[1]))
+    c = np.empty(m + 1)
+    for k in range(x.shape[1]):
+        c[0] = 0.0
+        np.cumsum(x[:, k], out=c[1:])
+        out[:, k] = (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
     return out
 
 
@@ -136,25 +163,28 @@ def _fill_from_neighbours(
     for a, b in zip(np.concatenate([[0], d]), np.concatenate([d, [ref.size]]), strict=True):
         if b - a < AMBIGUOUS_REF_MIN_S * 10:
             ref[a:b] = NONE
-    idx = np.where(ref != NONE, np.arange(lab.size), -1)
+    ar = np.arange(lab.size, dtype=np.int32)
+    idx = np.where(ref != NONE, ar, -1)
     prev = np.maximum.accumulate(idx)
-    nxt_idx = np.where(ref != NONE, np.arange(lab.size), lab.size)
+    del idx
+    nxt_idx = np.where(ref != NONE, ar, lab.size)
     nxt = np.minimum.accumulate(nxt_idx[::-1])[::-1]
+    del nxt_idx
     # A bout ends when the person gets up: a reference on the other side of an upright
     # (standing/walking/running) bin does not carry over (lying on the mat, then walking to a
     # chair and crossing the legs is sitting; sitting, then lying down on the mat is lying).
     up = np.isin(lab, [CLASSES.index(c) for c in ("standing", "walking", "running")])
-    up_idx = np.where(up, np.arange(lab.size), -1)
-    last_up = np.maximum.accumulate(up_idx)
-    next_up = np.minimum.accumulate(np.where(up, np.arange(lab.size), lab.size)[::-1])[::-1]
+    last_up = np.maximum.accumulate(np.where(up, ar, -1))
+    next_up = np.minimum.accumulate(np.where(up, ar, lab.size)[::-1])[::-1]
+    del ar
     out = lab.copy()
     k = np.flatnonzero(amb)
     pk, nk = prev[k], nxt[k]
     pk = np.where(pk > last_up[k], pk, -1)
     nk = np.where(nk < next_up[k], nk, lab.size)
-    fallback = np.where(
-        inc[k] >= 0.5 * (AMBIGUOUS_DEG + KNEE_UP_LYING_DEG), lie, sit
-    ).astype(np.int8)
+    fallback = np.where(inc[k] >= 0.5 * (AMBIGUOUS_DEG + KNEE_UP_LYING_DEG), lie, sit).astype(
+        np.int8
+    )
     val = np.where(
         pk >= 0,
         ref[np.maximum(pk, 0)],
@@ -189,9 +219,14 @@ def _merge_short(lab: NDArray[np.int8]) -> NDArray[np.int8]:
 
 def bouts(p: Prepared, lab: NDArray[np.int8]) -> list[Bout]:
     """Contiguous runs of one class as bouts (split at recording gaps)."""
+    return bouts_on(p.tw, p.segments_w, lab)
+
+
+def bouts_on(tw: FloatArray, segments_w: IntArray, lab: NDArray[np.int8]) -> list[Bout]:
+    """`bouts` from the work grid's bin centres and segments."""
     out: list[Bout] = []
     half = 0.05
-    for a0, b0 in p.segments_w:
+    for a0, b0 in segments_w:
         if b0 <= a0:
             continue
         seg = lab[a0:b0]
@@ -205,8 +240,8 @@ def bouts(p: Prepared, lab: NDArray[np.int8]) -> list[Bout]:
             out.append(
                 Bout(
                     CLASSES[c],
-                    round(float(p.tw[a0 + a] - half), 2),
-                    round(float(p.tw[a0 + b - 1] + half), 2),
+                    round(float(tw[a0 + a] - half), 2),
+                    round(float(tw[a0 + b - 1] + half), 2),
                 )
             )
     return out

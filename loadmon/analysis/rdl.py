@@ -5,6 +5,18 @@ An RDL is a standing hip hinge: the thigh stays near vertical and pitches forwar
 way), in the sagittal plane, and returns. Squats and sit-to-stand take the thigh towards
 horizontal (> MAX_PEAK_DEG); walking and stairs move fast (movement above MAX_MOVEMENT_G);
 lunges pitch the trailing thigh backwards (rejected when the anterior sign is known).
+
+Free-running recognition keeps only sets of at least `sets.MIN_REPS["rdl"]` (3) reps: one
+hinge alone is more likely a bend to pick something up. In guided mode the patient has named
+the set ("RDLs"), so a set counts from GUIDED_MIN_SET_REPS reps and each rep is final as soon
+as the thigh is back upright and still (see `loadmon.analysis.streaming`).
+
+Guided without a known mounting (no walking to learn the thigh's axes from), the mounting is
+the set's own geometry (`guided_mounting`): the hinge's arc, with upright at the end where the
+thigh stands still, and the pitch is signed along that arc. (A reference taken from "quiet"
+samples lands mid-hinge, because a 3 s-tempo rep is as quiet as standing, and the unsigned
+inclination from it folds over: reps read shallow and about 1 s too fast.) Guided sets also
+count shallow reps (GUIDED_SHALLOW_DEG) once the set has begun.
 """
 
 from __future__ import annotations
@@ -12,10 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
-from loadmon.analysis.excursions import find_excursions
-from loadmon.analysis.orientation import Mounting, inclination_deg
-from loadmon.analysis.prepare import WORK_HZ, FloatArray, runs, unit
+from loadmon.analysis.excursions import find_excursions, signed_angle
+from loadmon.analysis.orientation import (
+    UNKNOWN,
+    EpochFeatures,
+    Mounting,
+    inclination_deg,
+    principal_plane,
+)
+from loadmon.analysis.prepare import WORK_HZ, FloatArray, Prepared, runs, unit
+from loadmon.analysis.sets import SET_GAP_S
 
 #: Upright spans: inclination below this (deg).
 UPRIGHT_DEG = 60.0
@@ -32,6 +52,28 @@ MAX_PEAK_MOVEMENT_G = 0.15
 MARGIN_S = 1.0
 MAX_ML_FRACTION = 0.6
 BASELINE_WINDOW_S = 60.0
+#: Guided mode: a set of RDLs counts from this many reps (the patient said these are RDLs, so
+#: the first rep needs no later reps to vouch for it). Free-running: sets.MIN_REPS["rdl"].
+GUIDED_MIN_SET_REPS = 1
+#: Guided mounting (no walking to learn it from): the set's own arc. Its upright end is the
+#: one the thigh is still at for longer ("still": slower than GUIDED_STILL_DPS; a 10° hinge
+#: in 4 s peaks near 5°/s, sway is ≲ 1°/s). Slow samples within max(GUIDED_REST_DEG,
+#: GUIDED_REST_FRAC × arc) of that end are the upright reference.
+GUIDED_SOURCE = "guided-rdl"
+GUIDED_MIN_BINS = 20
+GUIDED_REST_DEG = 3.0
+GUIDED_REST_FRAC = 0.15
+GUIDED_STILL_DPS = 2.0
+#: Guided sets: after a clear rep (≥ MIN_PITCH_DEG) of the same set (within the set gap), a
+#: slow, sagittal, forward out-and-back of at least GUIDED_SHALLOW_DEG (4× the ~1° postural
+#: sway of the thigh) and GUIDED_SHALLOW_REL of the set's median clear rep is a shallow rep:
+#: the patient is in the set. Before the first clear rep it may be settling into the stance.
+#: (Only earlier reps are needed, so live counting still shows each rep as soon as it ends.)
+GUIDED_SHALLOW_DEG = 4.0
+GUIDED_SHALLOW_REL = 1.0 / 3.0
+#: ... and it turns at the bottom: held there at most this long (s). A heavy-slow-resistance RDL
+#: reverses with at most a brief pause; a weight shift to another stance stays for seconds.
+GUIDED_SHALLOW_HOLD_S = 2.0
 
 PARAMETERS = {
     "upright_deg": UPRIGHT_DEG,
@@ -44,6 +86,13 @@ PARAMETERS = {
     "margin_s": MARGIN_S,
     "max_ml_fraction": MAX_ML_FRACTION,
     "baseline_window_s": BASELINE_WINDOW_S,
+    "guided_min_set_reps": GUIDED_MIN_SET_REPS,
+    "guided_rest_deg": GUIDED_REST_DEG,
+    "guided_rest_frac": GUIDED_REST_FRAC,
+    "guided_still_dps": GUIDED_STILL_DPS,
+    "guided_shallow_deg": GUIDED_SHALLOW_DEG,
+    "guided_shallow_rel": GUIDED_SHALLOW_REL,
+    "guided_shallow_hold_s": GUIDED_SHALLOW_HOLD_S,
 }
 
 
@@ -55,19 +104,94 @@ class RdlRep:
     concentric_s: float
     pitch_deg: float
 
+    def fields(self) -> dict[str, float]:
+        """The rep's figures as stored with its `rdl_rep` event."""
+        return {
+            "eccentric_s": self.eccentric_s,
+            "concentric_s": self.concentric_s,
+            "pitch_deg": self.pitch_deg,
+        }
+
 
 def guided_mounting(gdir: FloatArray, std_mag: FloatArray) -> Mounting:
-    """For a recording of standing RDLs only: the rest between reps is upright standing."""
-    quiet = std_mag < 0.05
-    g = gdir[quiet] if quiet.sum() >= 20 else gdir
-    c = unit(np.median(g, axis=0)[None, :])[0]
-    for _ in range(3):
-        near = g @ c > np.cos(np.radians(10))
-        if near.sum() < 10:
-            break
-        c = unit(g[near].mean(axis=0)[None, :])[0]
-    return Mounting(long_axis=(float(c[0]), float(c[1]), float(c[2])), confidence=0.5,
-                    source="guided-rdl")
+    """For a recording of standing RDLs only: the mounting from the set's own geometry.
+
+    An RDL pitches the thigh forward from upright and back, in the sagittal plane, so the slow
+    part of the gravity-direction trajectory is an arc with upright standing at one END (not a
+    quiet middle: a 3 s-tempo hinge is as quiet as standing, so "quiet" samples straddle the
+    whole arc). The arc's principal direction is the forward (anterior) pitch direction; the
+    upright end is the one the thigh is still at for longer (standing before, between and after
+    the reps; at the bottom it only reverses). The long axis is the mean direction of
+    the slow samples near that end; the anterior axis points from it along the arc towards the
+    reps, so its sign is known by construction (the patient said these are hip hinges).
+
+    Unknown when there is nothing to learn from (no work-rate bins yet, e.g. the first
+    fraction of a second of a live stream)."""
+    n = gdir.shape[0]
+    if n == 0:
+        return UNKNOWN
+    g = np.asarray(gdir, dtype=np.float64)
+    sm = np.asarray(std_mag, dtype=np.float64)
+    slow = sm < MAX_PEAK_MOVEMENT_G
+    if slow.sum() < GUIDED_MIN_BINS:
+        slow = np.ones(n, dtype=bool)
+    c, e1, _ = principal_plane(g[slow])
+    x = signed_angle(g, c, e1)  # deg along the arc
+    xs = x[slow]
+    lo, hi = float(np.percentile(xs, 2)), float(np.percentile(xs, 98))
+    span = hi - lo
+    if span < MIN_PITCH_DEG:
+        # no hinge yet (standing only): the mean direction is upright; no arc to orient by
+        return Mounting(long_axis=_t3(c), confidence=0.5, source=GUIDED_SOURCE)
+    if _upright_end(x, slow, lo, hi) > 0:
+        e1, x, lo, hi = -e1, -x, -hi, -lo
+    band = max(GUIDED_REST_DEG, GUIDED_REST_FRAC * span)
+    near = slow & (x <= lo + band)
+    u = unit(g[near].mean(axis=0)[None, :])[0] if near.sum() >= 3 else c
+    a = e1 - float(e1 @ u) * u
+    a = a / max(float(np.linalg.norm(a)), 1e-12)
+    return Mounting(
+        long_axis=_t3(u),
+        anterior_axis=_t3(a),
+        anterior_sign_known=True,
+        confidence=0.5,
+        source=GUIDED_SOURCE,
+    )
+
+
+def _t3(v: FloatArray) -> tuple[float, float, float]:
+    return (float(v[0]), float(v[1]), float(v[2]))
+
+
+def _upright_end(x: FloatArray, slow: NDArray[np.bool_], lo: float, hi: float) -> int:
+    """Which end of the arc `x` (deg) is upright: -1 the low end, +1 the high end.
+
+    The end the thigh is still at for longer: a guided set starts and ends standing and rests
+    upright between reps, while at the bottom it only reverses (a pause of a second at most).
+    The movements themselves are slow near both ends alike, so they do not tip it. Halves of
+    the arc rather than narrow bands at its ends: the standing before a set may sit a few
+    degrees from the rest between reps. (Not the posture at the recording's edges: a live
+    window often ends mid-rep, at the bottom.)"""
+    still = slow.copy()
+    if x.size > 1:
+        speed = np.abs(np.gradient(x)) * WORK_HZ  # deg/s
+        still &= speed < GUIDED_STILL_DPS
+    if not still.any():
+        still = slow
+    mid = 0.5 * (lo + hi)
+    n_lo = int(np.count_nonzero(still & (x < mid)))
+    n_hi = int(np.count_nonzero(still & (x > mid)))
+    return 1 if n_hi > n_lo else -1
+
+
+def guided_reps(p: Prepared, f: EpochFeatures, m: Mounting) -> list[RdlRep]:
+    """Guided mode's RDL stage before any set rule: the reps under mounting `m`, or, when it is
+    unknown, under the mounting learned from the set's own arc (`guided_mounting`, as the
+    pipeline does for `exercise="rdl"`)."""
+    mr = m if m.known else guided_mounting(p.gdir, f.std_mag)
+    if not mr.known:
+        return []
+    return detect_rdl(p.tw, p.gdir, f.std_mag, mr)
 
 
 def sagittal_pitch(gdir: FloatArray, m: Mounting) -> FloatArray | None:
@@ -81,9 +205,42 @@ def sagittal_pitch(gdir: FloatArray, m: Mounting) -> FloatArray | None:
 
 
 def detect_rdl(
-    tw: FloatArray, gdir: FloatArray, std_mag: FloatArray, m: Mounting
+    tw: FloatArray,
+    gdir: FloatArray,
+    std_mag: FloatArray,
+    m: Mounting,
+    *,
+    guided: bool | None = None,
 ) -> list[RdlRep]:
-    """RDL reps in the upright spans of a recording whose mounting is known."""
+    """RDL reps in the upright spans of a recording whose mounting is known.
+
+    `guided` (default: the mounting was learned from a guided set, `guided_mounting`) also
+    counts shallow reps inside a set: see GUIDED_SHALLOW_DEG."""
+    if guided is None:
+        guided = m.source == GUIDED_SOURCE
+    found = _candidates(tw, gdir, std_mag, m, GUIDED_SHALLOW_DEG if guided else MIN_PITCH_DEG)
+    clear = [r for r in found if r.pitch_deg >= MIN_PITCH_DEG]
+    if not guided or not clear:
+        return clear
+    typical = float(np.median([r.pitch_deg for r in clear]))
+    gap = SET_GAP_S["rdl"]
+    out: list[RdlRep] = []
+    for r in found:
+        if r.pitch_deg < MIN_PITCH_DEG:
+            if r.pitch_deg < GUIDED_SHALLOW_REL * typical:
+                continue
+            if not any(0 <= r.start_s - c.end_s <= gap for c in clear):
+                continue  # before the set has begun: settling into the stance
+            if r.end_s - r.start_s - r.eccentric_s - r.concentric_s > GUIDED_SHALLOW_HOLD_S:
+                continue  # stayed there: a step to another stance, not a hinge turning back
+        out.append(r)
+    return out
+
+
+def _candidates(
+    tw: FloatArray, gdir: FloatArray, std_mag: FloatArray, m: Mounting, min_pitch: float
+) -> list[RdlRep]:
+    """Slow, sagittal, forward hinges of at least `min_pitch` in the upright spans."""
     inc = inclination_deg(gdir, m)
     a_ax = m.a if m.anterior_sign_known else None
     ml = m.m
@@ -100,9 +257,7 @@ def detect_rdl(
         slow = std_mag[a:b] < MAX_PEAK_MOVEMENT_G
         if not slow.any():
             continue
-        for e in find_excursions(
-            s, MIN_PITCH_DEG, dt=1.0 / WORK_HZ, keep=slow, times=tw[a:b]
-        ):
+        for e in find_excursions(s, min_pitch, dt=1.0 / WORK_HZ, keep=slow, times=tw[a:b]):
             i0, i1, ip = a + e.start, a + e.end, a + e.peak
             if float(inc[ip]) > MAX_PEAK_DEG:
                 continue

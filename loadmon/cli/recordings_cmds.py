@@ -17,9 +17,19 @@ from loadmon.recording import read_recording, write_loadmon_csv
 @click.option("--patient", "-p", required=True, help="Patient the recording belongs to.")
 @click.option("--create", is_flag=True, help="Create the patient if it does not exist.")
 @click.option("--no-analyze", is_flag=True, help="Store the samples only; skip the detectors.")
+@click.option(
+    "--exercise",
+    default=None,
+    help="A guided set: count only this exercise (bridge, bridge_hold, rdl or hops).",
+)
 @db_option
 def import_cmd(
-    file: Path, patient: str, create: bool, no_analyze: bool, db_path: str | None
+    file: Path,
+    patient: str,
+    create: bool,
+    no_analyze: bool,
+    exercise: str | None,
+    db_path: str | None,
 ) -> None:
     """Import a recording (loadmon-csv or a Polar Sensor Logger *_ACC.txt export)."""
     from loadmon import importing
@@ -27,7 +37,7 @@ def import_cmd(
     rec = read_recording(file)  # validate fully before touching the database
     db = storage.open_db(db_path)
     result = importing.import_recording(
-        db, rec, patient=patient, create_patient=create, analyze=not no_analyze
+        db, rec, patient=patient, create_patient=create, analyze=not no_analyze, exercise=exercise
     )
     msg = (
         f"imported {file.name} as recording {result.recording_id} for {patient}: "

@@ -19,7 +19,7 @@ import numpy as np
 from loadmon import storage
 from loadmon.errors import LoadmonError
 from loadmon.recording import Recording
-from loadmon.sensor.stream import Gap, Samples, SensorStream
+from loadmon.sensor.stream import AccSamples, Gap, Samples, SensorStream
 
 FLUSH_S = 0.5
 
@@ -178,6 +178,8 @@ class Recorder:
 
         async def consume() -> None:
             async for item in self.stream:
+                if isinstance(item, AccSamples):
+                    continue  # only with StreamOptions.acc_ahead; Samples bring them again
                 if isinstance(item, Gap):
                     if limit is None or item.start_s < limit:
                         self._gaps.append(item)

@@ -1,11 +1,14 @@
 """Provides live streaming from a BLE sensor: connect, start, decode, time-stamp, reconnect.
 
-`SensorStream` is an async iterator of `Samples` (t s, acc g, gyro °/s) and `Gap` items. The
-bleak notify callbacks only time-stamp and enqueue a `RawPacket`; one consumer task decodes.
+`SensorStream` is an async iterator of `Samples` (t s, acc g, gyro °/s) and `Gap` items (and,
+with `StreamOptions.acc_ahead`, `AccSamples` that do not wait for gyro). The bleak notify
+callbacks only time-stamp and enqueue a `RawPacket`; one consumer task decodes.
 Time comes from the sensor's clock where the protocol has one (Polar: ns since 2000 of the
 LAST sample; Movesense: ms of the FIRST), else from arrival time with rate-based spacing and
-slow drift correction. A dropped link sets an Event; the stream reconnects by itself
-(bleak-retry-connector) and the missing span comes out as a `Gap`.
+slow drift correction. A dropped link sets an Event (the stream reconnects by itself,
+bleak-retry-connector) and enqueues a link-lost marker behind the packets that arrived before
+it, so the consumer sees the drop in arrival order and the missing span comes out as a `Gap`
+with reason "link lost".
 """
 
 from __future__ import annotations
@@ -48,13 +51,15 @@ SETTLE_S = 2.0
 #: Acc (or gyro) waiting this long (s) for its partner stream is dropped, not buffered forever.
 MAX_UNPAIRED_S = 5.0
 CP_TIMEOUT_S = 5.0
+#: `RawPacket.source` of the marker the disconnect callback enqueues (no payload).
+LINK_LOST = "link lost"
 
 
 @dataclass(frozen=True)
 class RawPacket:
     """What a notify callback hands over: the bytes, where from, and when they arrived."""
 
-    source: str  # "data" or "control"
+    source: str  # "data", "control" or LINK_LOST (a marker: the link dropped here)
     payload: bytes
     received_at: float
 
@@ -66,6 +71,19 @@ class Samples:
     t: FloatArray
     acc: FloatArray
     gyro: FloatArray | None
+
+
+@dataclass(frozen=True, eq=False)
+class AccSamples:
+    """Accelerometer samples ahead of their gyro partners (`StreamOptions.acc_ahead`).
+
+    Same time axis as `Samples`. Each acc sample comes once as `AccSamples`, as soon as its
+    packet is decoded (at the latest just before the `Samples` that carries it); it comes
+    again, paired with gyro, in a later `Samples` (unless its partner was lost with the link).
+    """
+
+    t: FloatArray
+    acc: FloatArray
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,8 @@ class StreamStats:
     connected: bool = False
     #: Host seconds the last outage lasted (link lost → streaming again).
     last_outage_s: float = 0.0
+    #: Samples of one kind (acc or gyro) whose partner was lost with the link, not stored.
+    unpaired_dropped: int = 0
     #: Observed samples per second of sensor time over the last few seconds.
     rate_hz: float = 0.0
     recent: list[tuple[float, int]] = field(default_factory=list)
@@ -102,6 +122,10 @@ class StreamOptions:
     #: Give up reconnecting after this many host seconds.
     reconnect_timeout_s: float = 60.0
     scan_timeout_s: float = 10.0
+    #: Also yield `AccSamples` as soon as acc packets are decoded, not waiting for the gyro
+    #: packets they are paired with (for consumers that need only the accelerometer live, such
+    #: as guided RDL and bridge counting; the Verity sends ACC and GYRO in separate frames).
+    acc_ahead: bool = False
 
 
 # ---- time-stamping ------------------------------------------------------------------------
@@ -213,6 +237,17 @@ class Merger:
             self.acc = merged
         else:
             self.gyro = merged
+
+    def clear(self) -> int:
+        """Forget everything buffered (a dropped link); returns how many samples that was.
+
+        Called once every pairable sample has been popped: what is left has no partner yet,
+        and pairing it with samples from after the drop would interpolate across the gap.
+        """
+        n = self.acc[0].size + self.gyro[0].size
+        self.acc = (np.zeros(0), np.zeros((0, 3)))
+        self.gyro = (np.zeros(0), np.zeros((0, 3)))
+        return n
 
     def pop(
         self, to_time: Callable[[str, FloatArray], FloatArray], *, force: bool = False
@@ -502,7 +537,7 @@ SESSIONS: dict[str, type[Session]] = {
 # ---- the stream ---------------------------------------------------------------------------------
 
 
-Item = Samples | Gap
+Item = Samples | AccSamples | Gap
 
 
 class SensorStream:
@@ -546,6 +581,8 @@ class SensorStream:
         self._supervisor: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
         self._last_t: float | None = None
+        #: Time (s, recording axis) of the last sample yielded as AccSamples (acc_ahead).
+        self._ahead_t = -np.inf
 
     def clock(self) -> float:
         return time.monotonic() * self.opts.time_scale
@@ -599,6 +636,9 @@ class SensorStream:
         self.stats.connected = True
 
     def _on_disconnect(self, client: BleakClient) -> None:
+        """Disconnect callback: enqueue an ordered marker and wake the supervisor."""
+        if not self._closed:  # our own disconnect in aclose() is no link loss
+            self._queue.put_nowait(RawPacket(LINK_LOST, b"", self.clock()))
         self._lost.set()
 
     def _on_data(self, _char: Any, data: bytearray) -> None:
@@ -613,9 +653,8 @@ class SensorStream:
                 if self._closed:
                     return
                 self.stats.connected = False
-                self._link_lost_since_last = True
-                self._timeline.reset_arrival()
-                self._decoder.reset()
+                # The consumer marks the gap and resets the clocks when it reaches the
+                # LINK_LOST marker, after the packets that arrived before the drop.
                 lost_at = time.monotonic()
                 deadline = lost_at + self.opts.reconnect_timeout_s
                 while not self._closed:
@@ -686,6 +725,9 @@ class SensorStream:
                 yield item
 
     def _handle(self, pkt: RawPacket) -> list[Item]:
+        if pkt.source == LINK_LOST:
+            self._link_lost()
+            return []
         block = self._decoder.feed(pkt.payload, pkt.received_at)
         self.stats.malformed = self._malformed_before + self._decoder.malformed
         self.stats.packets += 1
@@ -701,7 +743,32 @@ class SensorStream:
             if not self.session.use_gyro:
                 return []
             self._merger.add("gyro", self._timeline.place("gyro", block), block.gyro)
-        return self._drain()
+        out = self._drain()
+        if self.opts.acc_ahead and self.t0 is not None and not self._timeline.settling:
+            # The acc samples still waiting in the merger for their gyro partners.
+            grid, acc = self._merger.acc
+            out += self._ahead(self._timeline.to_time("acc", grid) - self.t0, acc)
+        return out
+
+    def _ahead(self, rel: FloatArray, acc: FloatArray) -> list[Item]:
+        """AccSamples of the acc samples (recording time `rel`) not yielded ahead yet."""
+        new = rel > self._ahead_t + 1e-9
+        if self._last_t is not None:
+            new &= rel > self._last_t + 1e-9
+        if not new.any():
+            return []
+        self._ahead_t = float(rel[new][-1])
+        return [AccSamples(rel[new], acc[new])]
+
+    def _link_lost(self) -> None:
+        """The marker: every packet from before the drop has been handled."""
+        self._link_lost_since_last = True
+        self._timeline.reset_arrival()
+        self._decoder.reset()
+        if not self._timeline.settling:
+            # Everything pairable has been emitted; the rest lost its partner with the link.
+            # (While an arrival clock settles nothing was emitted yet: keep it all.)
+            self.stats.unpaired_dropped += self._merger.clear()
 
     def _drain(self, force: bool = False) -> list[Item]:
         if self._timeline.settling and not force:
@@ -731,6 +798,8 @@ class SensorStream:
         for i in inner:
             out.append(Gap(float(rel[i]), float(rel[i + 1]), "packet loss"))
             self.stats.gaps += 1
+        if self.opts.acc_ahead:
+            out += self._ahead(rel, acc)  # those not yielded ahead yet (the first ones)
         self._last_t = float(rel[-1])
         self.stats.samples += int(rel.size)
         self.stats.last_t = self._last_t

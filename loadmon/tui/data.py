@@ -15,12 +15,11 @@ import asyncio
 import dataclasses
 import importlib
 import inspect
-import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,6 +30,7 @@ from numpy.typing import NDArray
 from loadmon import patients, status, storage
 from loadmon.errors import InputError, LoadmonError, NotFoundError
 from loadmon.recording import Recording, read_recording
+from loadmon.sessions import day_bounds, json_object, session_log
 
 #: Load categories in display order (unknown ones from the library follow, sorted).
 CATEGORY_ORDER = [
@@ -48,14 +48,6 @@ CATEGORY_ORDER = [
 #: Exercises a set can be logged for (the library's list wins when present).
 DEFAULT_EXERCISES = ["bridge", "bridge_hold", "rdl", "hops", "prone_curl", "nordic", "other"]
 DEFAULT_PHASES = ["0", "1", "2", "3", "maintenance"]
-REP_EVENT_TYPES = ("bridge_rep", "bridge_hold", "rdl_rep", "hop")
-#: Which events belong to a set of each exercise.
-SET_EVENT_TYPES: dict[str, tuple[str, ...]] = {
-    "bridge": ("bridge_rep",),
-    "bridge_hold": ("bridge_hold",),
-    "rdl": ("rdl_rep",),
-    "hops": ("hop",),
-}
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -129,21 +121,8 @@ def parse_day(text: str) -> date:
         ) from None
 
 
-def _day_bounds(start: date, end: date) -> tuple[str, str]:
-    """ISO UTC strings bounding [start, end] inclusive (start_utc columns compare as text)."""
-    lo = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    hi = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
-    return lo.isoformat(), hi.isoformat()
-
-
-def _loads(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
+_day_bounds = day_bounds
+_loads = json_object
 
 
 class DashboardData:
@@ -374,134 +353,9 @@ class DashboardData:
         ]
 
     def sessions(self, start: date, end: date, exercise: str | None = None) -> list[dict[str, Any]]:
-        """Sessions in [start, end], oldest first: recordings → sets → reps, plus manual sets.
-
-        Each session: {"key", "kind" sensor|manual, "start_utc", "duration_s", "device",
-        "sets": [{"id", "exercise", "reps", "start_utc", "detail", "items": [rep dicts]}],
-        "sitting": [{"start_utc", "minutes"}]}.
-        """
-        pid = self._pid()
-        lo, hi = _day_bounds(start, end)
-        recs = list(
-            self.db.query(
-                "SELECT id, start, duration_s, device FROM recordings WHERE patient_id = ? "
-                "AND start < ? ORDER BY start, id",
-                [pid, hi],
-            )
-        )
-        sets_by_rec: dict[int, list[dict[str, Any]]] = {}
-        for r in self.db.query(
-            "SELECT * FROM sets WHERE patient_id = ? AND start_utc >= ? AND start_utc < ? "
-            "ORDER BY start_utc, id",
-            [pid, lo, hi],
-        ):
-            sets_by_rec.setdefault(int(r["recording_id"]), []).append(dict(r))
-        events_by_rec: dict[int, list[dict[str, Any]]] = {}
-        for r in self.db.query(
-            "SELECT * FROM events WHERE patient_id = ? AND start_utc >= ? AND start_utc < ? "
-            f"AND type IN ({','.join('?' * (len(REP_EVENT_TYPES) + 1))}) ORDER BY start_utc, id",
-            [pid, lo, hi, *REP_EVENT_TYPES, "sitting"],
-        ):
-            ev = dict(r)
-            ev.update(_loads(ev.pop("data")))
-            events_by_rec.setdefault(int(r["recording_id"]), []).append(ev)
-        out: list[dict[str, Any]] = []
-        for rec in recs:
-            rid = int(rec["id"])
-            in_range = lo <= str(rec["start"]) < hi
-            if not in_range and rid not in sets_by_rec and rid not in events_by_rec:
-                continue
-            evs = events_by_rec.get(rid, [])
-            sets = []
-            for st in sets_by_rec.get(rid, []):
-                if exercise is not None and st["exercise"] != exercise:
-                    continue
-                types = SET_EVENT_TYPES.get(str(st["exercise"]), REP_EVENT_TYPES)
-                items = [
-                    e
-                    for e in evs
-                    if e["type"] in types
-                    and e["start_s"] >= st["start_s"] - 0.5
-                    and e["end_s"] <= st["end_s"] + 0.5
-                ]
-                data = _loads(st["data"])
-                sets.append(
-                    {
-                        "id": f"s{st['id']}",
-                        "exercise": st["exercise"],
-                        "reps": int(st["reps"] or 0),
-                        "start_utc": st["start_utc"],
-                        "kg": data.get("kg"),
-                        "source": "sensor",
-                        "items": items,
-                        "detail": set_detail(
-                            str(st["exercise"]), int(st["reps"] or 0), items, data
-                        ),
-                    }
-                )
-            sitting = [
-                {"start_utc": e["start_utc"], "minutes": (e["end_s"] - e["start_s"]) / 60.0}
-                for e in evs
-                if e["type"] == "sitting"
-            ]
-            if exercise == "sitting":
-                sets = []
-                if not sitting:
-                    continue
-            elif exercise is not None:
-                sitting = []
-                if not sets:
-                    continue
-            out.append(
-                {
-                    "key": f"r{rid}",
-                    "kind": "sensor",
-                    "recording_id": rid,
-                    "start_utc": rec["start"],
-                    "duration_s": float(rec["duration_s"] or 0.0),
-                    "device": rec["device"] or "",
-                    "sets": sets,
-                    "sitting": sitting,
-                }
-            )
-        manual: dict[str, list[dict[str, Any]]] = {}
-        for r in self.db.query(
-            "SELECT id, date, data FROM log_entries WHERE patient_id = ? AND kind = 'set' "
-            "AND date >= ? AND date <= ? ORDER BY date, id",
-            [pid, start.isoformat(), end.isoformat()],
-        ):
-            data = _loads(r["data"])
-            ex = str(data.get("exercise", "other"))
-            if exercise is not None and ex != exercise:
-                continue
-            reps = int(data.get("reps", 0) or 0)
-            manual.setdefault(str(r["date"]), []).append(
-                {
-                    "id": f"l{r['id']}",
-                    "exercise": ex,
-                    "reps": reps,
-                    "start_utc": f"{r['date']}T23:59:00+00:00",
-                    "kg": data.get("kg"),
-                    "source": "manual",
-                    "items": [],
-                    "detail": set_detail(ex, reps, [], data) + " (logged)",
-                }
-            )
-        for day, sets in manual.items():
-            out.append(
-                {
-                    "key": f"m{day}",
-                    "kind": "manual",
-                    "recording_id": None,
-                    "start_utc": f"{day}T23:59:00+00:00",
-                    "duration_s": 0.0,
-                    "device": "logged by hand",
-                    "sets": sets,
-                    "sitting": [],
-                }
-            )
-        out.sort(key=lambda s: str(s["start_utc"]))
-        return out
+        """Sessions in [start, end], oldest first: recordings → sets → reps, plus manual sets
+        (`loadmon.sessions.session_log`, the list the report and the export use too)."""
+        return session_log(self.db, self._pid(), start, end, exercise)
 
     # ---------------------------------------------------------------- writes
     # Validation lives in loadmon.patients (InputError with a clear message); the forms
@@ -533,57 +387,6 @@ class DashboardData:
     def _name(self) -> str:
         self._pid()
         return str(self.patient)
-
-
-def rep_detail(ev: Mapping[str, Any]) -> str:
-    """One line for one rep, hold or hop."""
-    t = ev.get("type")
-    dur = float(ev.get("end_s", 0.0)) - float(ev.get("start_s", 0.0))
-    if t == "rdl_rep":
-        ecc, con = ev.get("eccentric_s"), ev.get("concentric_s")
-        if ecc is not None and con is not None:
-            return f"RDL rep  tempo {float(ecc):.1f} s down / {float(con):.1f} s up"
-        return f"RDL rep  {dur:.1f} s"
-    if t == "bridge_hold":
-        return f"hold  {float(ev.get('hold_s', dur)):.1f} s"
-    if t == "hop":
-        flight, contact = ev.get("flight_s"), ev.get("contact_s")
-        parts = ["hop"]
-        if flight is not None:
-            parts.append(f"flight {float(flight) * 1000:.0f} ms")
-        if contact is not None:
-            parts.append(f"contact {float(contact) * 1000:.0f} ms")
-        return "  ".join(parts)
-    if t == "bridge_rep":
-        return f"bridge rep  {dur:.1f} s"
-    return f"{t}  {dur:.1f} s"
-
-
-def set_detail(
-    exercise: str, reps: int, items: Sequence[Mapping[str, Any]], data: Mapping[str, Any]
-) -> str:
-    """One line summarising a set: reps, holds, tempo or flight times."""
-    kg = data.get("kg")
-    load = f" × {float(kg):g} kg" if kg else ""
-    if exercise == "bridge_hold":
-        holds = [float(e.get("hold_s", 0.0)) for e in items] or (
-            [float(data["hold_s"])] * reps if data.get("hold_s") else []
-        )
-        if holds:
-            return f"{len(holds)} × hold, {min(holds):.0f}–{max(holds):.0f} s{load}"
-        return f"{reps} holds{load}"
-    if exercise == "rdl":
-        ecc = [float(e["eccentric_s"]) for e in items if e.get("eccentric_s") is not None]
-        con = [float(e["concentric_s"]) for e in items if e.get("concentric_s") is not None]
-        if ecc and con:
-            return f"{reps}{load}, {sum(ecc) / len(ecc):.1f}/{sum(con) / len(con):.1f} s"
-        return f"{reps} reps{load}"
-    if exercise == "hops":
-        fl = [float(e["flight_s"]) for e in items if e.get("flight_s") is not None]
-        if fl:
-            return f"{reps} contacts, flight {1000 * sum(fl) / len(fl):.0f} ms"
-        return f"{reps} contacts"
-    return f"{reps} reps{load}"
 
 
 def normalise_history(hist: Mapping[str, Any], start: date, end: date) -> dict[str, Any]:
@@ -668,11 +471,16 @@ async def scan_sensors(timeout_s: float = 5.0) -> list[tuple[str, str]]:
 
 
 async def replay_chunks(
-    path: str | Path, *, speed: float = 1.0, chunk_s: float = 0.1
+    path: str | Path,
+    *,
+    speed: float = 1.0,
+    chunk_s: float = 0.1,
+    paired: Callable[[SampleChunk], None] | None = None,
 ) -> AsyncIterator[SampleChunk]:
     """Play a recording file straight back in chunks at `speed` × real time (no radio).
 
     Tests and the snapshot app use this; the Live screen goes through the virtual sensor.
+    `paired` as in `sensor_chunks`: each whole chunk goes to it, and the yielded one is acc only.
     """
     rec = read_recording(Path(path))
     t0 = time.monotonic()
@@ -684,12 +492,16 @@ async def replay_chunks(
         delay = (float(rec.t[j - 1]) - base) / speed - (time.monotonic() - t0)
         if delay > 0:
             await asyncio.sleep(delay)
-        yield SampleChunk(
+        chunk = SampleChunk(
             rec.t[i:j] - base,
             rec.acc[i:j],
             None if rec.gyro is None else rec.gyro[i:j],
             rec.sample_rate_hz,
         )
+        if paired is not None:
+            paired(chunk)
+            chunk = SampleChunk(chunk.t, chunk.acc, None, chunk.sample_rate_hz)
+        yield chunk
         i = j
 
 
@@ -700,15 +512,23 @@ async def sensor_chunks(
     speed: float = 1.0,
     rate_hz: int | None = None,
     on_sensor: Callable[[Any], None] | None = None,
+    paired: Callable[[SampleChunk], None] | None = None,
 ) -> AsyncIterator[SampleChunk]:
     """Decoded samples from a sensor through loadmon.sensor (bleak), as SampleChunks.
 
     `source` is `virtual:PROFILE` (an emulated sensor on the virtual radio replaying `replay`
     at `speed` × real time; the stream ends with the file) or `ble:PROFILE:ADDRESS`.
     A gap in the stream arrives as a chunk with no samples and `gap_s` > 0.
+
+    With `paired` (for a consumer that needs only the accelerometer live, e.g. guided RDL
+    and bridge counting), the yielded chunks carry acc only (gyro None), each as soon as its
+    packet is decoded, without waiting for the gyro packets (the Verity sends ACC and GYRO in
+    separate frames); the complete acc + gyro chunks, which are what to store, are handed to
+    `paired(chunk)` a little later. Acc samples whose gyro was lost with a dropped link are
+    yielded but never handed to `paired`.
     """
     from loadmon.profiles import get_profile
-    from loadmon.sensor.stream import Gap, SensorStream, StreamOptions
+    from loadmon.sensor.stream import AccSamples, Gap, SensorStream, StreamOptions
 
     sensor: Any = None
     kw: dict[str, Any] = {}
@@ -725,11 +545,11 @@ async def sensor_chunks(
             on_sensor(sensor)  # its replay clock lets the screen measure rep latency
         target = sensor.name
         kw = {"client_backend": VirtualBleakClient, "scanner_backend": VirtualBleakScanner}
-        opts = StreamOptions(rate_hz=rate_hz, time_scale=speed)
+        opts = StreamOptions(rate_hz=rate_hz, time_scale=speed, acc_ahead=paired is not None)
     elif source.startswith(BLE_PREFIX):
         profile_id, _, target = source[len(BLE_PREFIX) :].partition(":")
         profile = get_profile(profile_id)
-        opts = StreamOptions(rate_hz=rate_hz)
+        opts = StreamOptions(rate_hz=rate_hz, acc_ahead=paired is not None)
     else:
         raise InputError(f"unknown live source {source!r}")
     stream = SensorStream(profile, target, opts, **kw)
@@ -763,12 +583,24 @@ async def sensor_chunks(
                     np.zeros(0), np.zeros((0, 3)), None, stream.rate_hz, item.end_s - item.start_s
                 )
                 continue
-            yield SampleChunk(
+            if isinstance(item, AccSamples):
+                yield SampleChunk(
+                    np.asarray(item.t, dtype=np.float64),
+                    np.asarray(item.acc, dtype=np.float64),
+                    None,
+                    stream.rate_hz,
+                )
+                continue
+            chunk = SampleChunk(
                 np.asarray(item.t, dtype=np.float64),
                 np.asarray(item.acc, dtype=np.float64),
                 None if item.gyro is None else np.asarray(item.gyro, dtype=np.float64),
                 stream.rate_hz,
             )
+            if paired is not None:
+                paired(chunk)
+                continue
+            yield chunk
     finally:
         if stopper is not None:
             stopper.cancel()
@@ -777,12 +609,18 @@ async def sensor_chunks(
             await sensor.close()
 
 
-#: Live counting trades the offline run's certainty for speed: an event is shown once it
-#: ended LIVE_GUARD_S before the newest sample (the detectors re-run every LIVE_STEP_S).
-#: With 0.4 s / 0.15 s a rep appears about 0.3–0.5 s after its end (see bench_tui.py);
-#: the session is re-analysed offline when it is saved, so stored counts are the offline ones.
+#: Free-running live counting trades the offline run's certainty for speed: an event is shown
+#: once it ended LIVE_GUARD_S before the newest sample (the detectors re-run every LIVE_STEP_S),
+#: with every offline rule in force (an RDL shows only once its set has three reps).
+#: A guided set ("RDLs", "bridges") uses the streaming module's guided rule instead: the detectors
+#: re-run every 0.1 s and a rep is final 0.3 s after its end (the thigh back at rest and still),
+#: the first RDL of a set included. Either way the session is re-analysed offline when it is
+#: saved, so stored counts are the offline ones; `finish` reconciles the screen with that run.
 LIVE_GUARD_S = 0.4
 LIVE_STEP_S = 0.15
+#: Key set on an event dict that `LiveCounter.finish` withdraws (the offline run did not
+#: confirm it).
+RETRACTED = "retracted"
 
 
 class LiveCounter:
@@ -794,7 +632,13 @@ class LiveCounter:
         mod = _optional("loadmon.analysis.streaming")
         cls = getattr(mod, "StreamingAnalyzer", None) if mod is not None else None
         self.available = cls is not None
+        self.exercise = exercise
         self._analyzer: Any = None
+        #: feed and finish may run in different threads (a stop while a feed is under way).
+        self._lock = threading.Lock()
+        self.finished = False
+        #: Seconds of samples handed to the detectors per call (as if they arrived one by one).
+        self.piece_s = LIVE_STEP_S
         if cls is not None:
             params = inspect.signature(cls).parameters
             kwargs: dict[str, Any] = {}
@@ -802,13 +646,18 @@ class LiveCounter:
                 kwargs["sample_rate_hz"] = sample_rate_hz
             if "exercise" in params:
                 kwargs["exercise"] = exercise
-            if "guard_s" in params:
-                kwargs["guard_s"] = LIVE_GUARD_S
-            if "step_s" in params:
-                kwargs["step_s"] = LIVE_STEP_S
+            if exercise is None:
+                # guided sets keep the streaming module's own (guided) step and guard
+                if "guard_s" in params:
+                    kwargs["guard_s"] = LIVE_GUARD_S
+                if "step_s" in params:
+                    kwargs["step_s"] = LIVE_STEP_S
             if mounting is not None and "mounting" in params:
                 kwargs["mounting"] = mounting
             self._analyzer = cls(**kwargs)
+            step = getattr(self._analyzer, "step_s", None)
+            if isinstance(step, int | float) and step > 0:
+                self.piece_s = min(float(step), LIVE_STEP_S)
 
     def feed(self, chunk: SampleChunk) -> list[dict[str, Any]]:
         if self._analyzer is None:
@@ -819,19 +668,31 @@ class LiveCounter:
         out: list[dict[str, Any]] = []
         t = chunk.t
         i = 0
-        while i < t.size:
-            j = max(int(np.searchsorted(t, t[i] + LIVE_STEP_S, side="left")), i + 1)
-            gyro = None if chunk.gyro is None else chunk.gyro[i:j]
-            events = self._analyzer.feed(t[i:j], chunk.acc[i:j], gyro)
-            out.extend(_event_dict(e) for e in events or [])
-            i = j
+        with self._lock:
+            if self.finished:
+                return []
+            while i < t.size:
+                j = max(int(np.searchsorted(t, t[i] + self.piece_s, side="left")), i + 1)
+                gyro = None if chunk.gyro is None else chunk.gyro[i:j]
+                events = self._analyzer.feed(t[i:j], chunk.acc[i:j], gyro)
+                out.extend(_event_dict(e) for e in events or [])
+                i = j
         return out
 
     def finish(self) -> list[dict[str, Any]]:
+        """The offline run's verdict on the stream: events withdrawn first (each marked with
+        RETRACTED), then the events not shown yet. Only the first call does anything."""
         fn = getattr(self._analyzer, "finish", None) or getattr(self._analyzer, "flush", None)
-        if fn is None:
-            return []
-        return [_event_dict(e) for e in fn() or []]
+        with self._lock:
+            if fn is None or self.finished:
+                return []
+            self.finished = True
+            new = [_event_dict(e) for e in fn() or []]
+            withdrawn = [
+                {**_event_dict(e), RETRACTED: True}
+                for e in getattr(self._analyzer, "retracted", None) or []
+            ]
+        return withdrawn + new
 
 
 def _event_dict(e: Any) -> dict[str, Any]:
@@ -853,8 +714,11 @@ def save_live_session(
     start: datetime,
     sample_rate_hz: float,
     device: str,
+    exercise: str | None = None,
 ) -> int:
-    """Store a live session (samples and, when the detectors exist, its analysis)."""
+    """Store a live session (samples and, when the detectors exist, its analysis).
+
+    A guided session (`exercise` set) is analysed as that exercise, as it was counted live."""
     from loadmon import importing
 
     if not chunks:
@@ -875,5 +739,7 @@ def save_live_session(
         device=device,
         source="live",
     )
-    result = importing.import_recording(data.db, rec, patient=str(data.patient))
+    result = importing.import_recording(
+        data.db, rec, patient=str(data.patient), exercise=exercise
+    )
     return result.recording_id

@@ -372,6 +372,47 @@ async def test_live_replays_a_file_and_stop_saves_it(tmp_path: Path) -> None:
     assert len(db_rows(path, "SELECT * FROM recordings")) == before + 1
 
 
+async def replay_guided(
+    pilot: Pilot[Any], app: LoadmonApp, exercise: str, speed: float
+) -> LiveScreen:
+    """Open Live, pick the guided `exercise`, start the replay and wait until it ends."""
+    await pilot.press("4")
+    await settle(pilot)
+    live = app.screen
+    assert isinstance(live, LiveScreen)
+    live.speed = speed
+    live.query_one("#live-exercise", Select).value = exercise
+    await pilot.press("s")
+    for _ in range(400):
+        await pilot.pause(0.05)
+        if "stopped" in text_of(app, "#live-signal"):
+            break
+    return live
+
+
+async def test_a_guided_live_set_is_saved_as_that_exercise(tmp_path: Path) -> None:
+    """A guided RDL set counted live is stored with a guided RDL analysis: the saved reps are
+    the counter's reps, and nothing is taken for a bridge."""
+    path = demo_db(tmp_path)
+    replay = Path(__file__).resolve().parents[2] / "loadmon" / "demo_data" / "rdl_set.csv"
+    app = make_app(path, source=str(replay), today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        live = await replay_guided(pilot, app, "rdl", speed=20.0)
+        await click(pilot, "#live-stop")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if "saved" in text_of(app, "#live-signal"):
+                break
+        assert "saved as recording" in text_of(app, "#live-signal")
+        shown = live.query_one(RepCounter).count
+    rid = db_rows(path, "SELECT max(id) FROM recordings")[0][0]
+    types = dict(db_rows(path, "SELECT type, count(*) FROM events WHERE recording_id = ? "
+                               "GROUP BY type", [rid]))
+    assert types.get("rdl_rep", 0) >= 4, types
+    assert not {"bridge_rep", "bridge_hold", "hop"} & set(types)
+    assert types["rdl_rep"] == shown  # one set: the counter shows what was saved
+
+
 async def test_live_refuses_a_missing_replay_file(tmp_path: Path) -> None:
     app = make_app(demo_db(tmp_path), source=str(tmp_path / "nope.csv"), today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
@@ -400,17 +441,7 @@ async def test_live_counts_reps_and_cues_tempo(tmp_path: Path) -> None:
     rdl = Path(__file__).resolve().parents[2] / "loadmon" / "demo_data" / "rdl_fast_set.csv"
     app = make_app(demo_db(tmp_path), source=str(rdl), today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("4")
-        await settle(pilot)
-        live = app.screen
-        assert isinstance(live, LiveScreen)
-        live.speed = 5.0
-        live.query_one("#live-exercise", Select).value = "rdl"
-        await pilot.press("s")
-        for _ in range(300):
-            await pilot.pause(0.05)
-            if "stopped" in text_of(app, "#live-signal"):
-                break
+        live = await replay_guided(pilot, app, "rdl", speed=5.0)
         counter = live.query_one(RepCounter)
         assert counter.exercise == "rdl" and counter.count >= 4
         assert "slow down" in str(live.query_one("#rc-cue", Static).render())

@@ -84,8 +84,11 @@ class VirtualRadio:
             if self._central is None:
                 if self._transport is not None:
                     t = self._transport
-                    dev = Device(name="loadmon-central", address=Address("C0:4C:00:00:FF:FE"),
-                                 host=Host(t.source, t.sink))
+                    dev = Device(
+                        name="loadmon-central",
+                        address=Address("C0:4C:00:00:FF:FE"),
+                        host=Host(t.source, t.sink),
+                    )
                 else:
                     dev = self.new_device("loadmon-central")
                 await dev.power_on()
@@ -105,8 +108,13 @@ class VirtualRadio:
         from bumble.transport import open_transport
 
         transport = await open_transport(spec)
-        Controller("remote-central", host_source=transport.source, host_sink=transport.sink,
-                   link=self.link, public_address="C0:4C:00:00:FF:FE")
+        Controller(
+            "remote-central",
+            host_source=transport.source,
+            host_sink=transport.sink,
+            link=self.link,
+            public_address="C0:4C:00:00:FF:FE",
+        )
         return transport
 
     async def start_scanning(self) -> Device:
@@ -226,8 +234,10 @@ class VirtualBleakClient(BaseBleakClient):
         central = await radio.central()
         target = self._target or radio.find_address(self.address)
         if target is None:
-            raise BleakDeviceNotFoundError(self.address, f"Device with address {self.address} "
-                                           "was not found on the virtual radio")
+            raise BleakDeviceNotFoundError(
+                self.address,
+                f"Device with address {self.address} was not found on the virtual radio",
+            )
         timeout = float(kwargs.get("timeout", self._timeout))
         try:
             conn = await central.connect(target, timeout=timeout)
@@ -259,9 +269,7 @@ class VirtualBleakClient(BaseBleakClient):
                 )
                 coll.add_characteristic(ch)
                 for dp in await cp.discover_descriptors():
-                    coll.add_descriptor(
-                        BleakGATTDescriptor(dp, dp.handle, uuid_str(dp.type), ch)
-                    )
+                    coll.add_descriptor(BleakGATTDescriptor(dp, dp.handle, uuid_str(dp.type), ch))
         return coll
 
     def _max_wwr(self) -> int:

@@ -34,7 +34,17 @@ FloatArray = NDArray[np.float64]
 C = gatt.Characteristic
 #: 2019-01-01T00:00:00Z in ns since 2000-01-01 (the H10's clock after a reset).
 _H10_RESET_NS = 599_616_000_000_000_000
+#: Largest PMD data frame of a real Verity (bytes): it "only sends the frame to the client when
+#: it is filled with MTU size of data (232 bytes max)" (Polar maintainer, polar-ble-sdk issue
+#: #439), whatever larger ATT MTU the client negotiates (the virtual link's is 517). At 52 Hz
+#: that is 60–70 ACC samples a frame (≈ 1.2–1.4 s; issue #317 reports 71 samples every 1–2 s)
+#: and more for a quiet GYRO stream (issue #439: 55–130 samples, 1–2.5 s). The default of
+#: `PolarPmdSensor.max_frame_bytes`, so the emulated H10 uses it too (UNCONFIRMED for the H10).
+PMD_MAX_FRAME_BYTES = 232
 #: Longest span of samples one PMD frame holds before it is sent anyway (s, sensor time).
+#: UNCONFIRMED: the vendor describes no such timer; without one a nearly still sensor (deltas
+#: of 1–2 bits) would hold a frame for several seconds. 1.5 s sits inside the 1–2 s latency the
+#: maintainers quote for 52 Hz; it mostly bounds the quiet GYRO stream.
 MAX_FRAME_AGE_S = 1.5
 #: ATT application error the emulated Thingy returns for a motion rate outside 5–200 Hz.
 APP_ERROR_OUT_OF_RANGE = 0x80
@@ -294,6 +304,10 @@ def _char(
 class PolarPmdSensor(EmulatedSensor):
     """Polar Verity Sense / H10: PMD control point (feature read, settings, start, stop)."""
 
+    #: Largest data frame (bytes), as the real Verity (PMD_MAX_FRAME_BYTES); never more than
+    #: the link's ATT MTU − 3. None fills frames to the MTU (the virtual link's is 517).
+    max_frame_bytes: int | None = PMD_MAX_FRAME_BYTES
+
     def __init__(self, profile: DeviceProfile, recording: Recording, **kw: Any) -> None:
         self.default_name = "Polar Sense 0A1B2C3D" if profile.has_gyro else "Polar H10 0A1B2C3D"
         super().__init__(profile, recording, **kw)
@@ -460,11 +474,14 @@ class PolarPmdSensor(EmulatedSensor):
         return pmd.HEADER_LEN + 6 * len(rows)
 
     async def _send_full_frames(self, mtype: int) -> None:
-        """Fill each frame up to the MTU before sending, as the Verity does."""
+        """Fill each frame up to the MTU (at most `max_frame_bytes`) before sending, as the
+        Verity does."""
         conn = self.connection
         if conn is None:
             return
         limit = conn.att_mtu - 3
+        if self.max_frame_bytes is not None:
+            limit = min(limit, self.max_frame_bytes)
         buf = self.pending[mtype]
         # A quiet (highly compressible) stream would otherwise wait many seconds to fill a
         # frame; the Verity's observed latency is 1–2 s at 52 Hz (polar-ble-sdk issue #439).
@@ -712,9 +729,7 @@ class MetaWearSensor(EmulatedSensor):
                 self.acc_rate, self.acc_range = float(odr), rng
             else:
                 self.gyro_rate, self.gyro_range = float(odr), rng
-        elif reg in (mw.ACC_PACKED, mw.GYRO_PACKED) and (
-            (kind == "acc") == (reg == mw.ACC_PACKED)
-        ):
+        elif reg in (mw.ACC_PACKED, mw.GYRO_PACKED) and ((kind == "acc") == (reg == mw.ACC_PACKED)):
             self.state[f"{kind}_sub"] = data[0] == 1
         elif reg == 0x02:
             self.state[f"{kind}_int"] = data[0] == 1
@@ -784,6 +799,10 @@ def demo_recording(
         [np.zeros(n), np.degrees(np.gradient(tilt, t)), 0.5 * np.sin(2 * math.pi * 0.2 * t)]
     )
     return Recording(
-        t=t, acc=acc, gyro=gyro, sample_rate_hz=rate_hz,
-        start=datetime.now(UTC).replace(microsecond=0), device=device,
+        t=t,
+        acc=acc,
+        gyro=gyro,
+        sample_rate_hz=rate_hz,
+        start=datetime.now(UTC).replace(microsecond=0),
+        device=device,
     )

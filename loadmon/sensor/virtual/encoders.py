@@ -46,9 +46,7 @@ def encode_delta_body(samples: IntArray, resolution_bits: int = 16) -> bytes:
     samples = np.asarray(samples, dtype=np.int64)
     n = samples.shape[0]
     width = (resolution_bits + 7) // 8
-    ref = b"".join(
-        int(x & ((1 << (8 * width)) - 1)).to_bytes(width, "little") for x in samples[0]
-    )
+    ref = b"".join(int(x & ((1 << (8 * width)) - 1)).to_bytes(width, "little") for x in samples[0])
     out = bytearray(ref)
     if n > 1:
         d = np.diff(samples, axis=0).astype(np.int64)

@@ -16,12 +16,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RichLog, Select, Static
 
 from loadmon.errors import LoadmonError
+from loadmon.sessions import rep_detail
 from loadmon.tui.data import (
+    RETRACTED,
     VIRTUAL_PREFIX,
     LiveCounter,
     SampleChunk,
     live_sources,
-    rep_detail,
     save_live_session,
     scan_sensors,
     sensor_chunks,
@@ -31,6 +32,9 @@ from loadmon.tui.screens.base import DashScreen
 from loadmon.tui.widgets.rep_counter import RepCounter
 
 GUIDED = [("bridges", "bridge"), ("bridge holds", "bridge_hold"), ("RDLs", "rdl"), ("hops", "hops")]
+REP_TYPES = ("bridge_rep", "bridge_hold", "rdl_rep", "hop")
+#: Guided exercises whose live counting needs no gyro (see sensor_chunks' `paired`).
+ACC_ONLY_EXERCISES = ("bridge", "rdl")
 
 
 def default_replay() -> str:
@@ -55,15 +59,23 @@ class LiveScreen(DashScreen):
         self.started_utc: datetime | None = None
         self.rate_hz = 52.0
         self.speed = 1.0
+        #: Sample rate to ask the sensor for (None: the profile's default). A faster rate
+        #: fills a Polar frame sooner (it is sent only once full), so reps show sooner.
+        self.rate_request: int | None = None
         self.latencies: list[float] = []
         self.events: list[dict[str, Any]] = []
         self.device = "polar-verity-sense"
         self._streaming = False
         self._replay_sensor: Any = None
+        self._counter: LiveCounter | None = None
         #: (t of the newest sample, monotonic arrival) of each chunk, for latency figures.
         self.arrivals: list[tuple[float, float]] = []
         #: Seconds from the chunk holding a rep's end arriving to the rep being shown.
         self.tui_latencies: list[float] = []
+        #: (event type, end_s, latency s) of every event shown, in the order shown.
+        self.latency_log: list[tuple[str, float, float]] = []
+        #: Events shown and then withdrawn when the stream ended (the final analysis differs).
+        self.withdrawn: list[dict[str, Any]] = []
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="live"):
@@ -149,9 +161,12 @@ class LiveScreen(DashScreen):
         exercise_sel: Select[str] = self.query_one("#live-exercise", Select)
         exercise = exercise_sel.value if isinstance(exercise_sel.value, str) else None
         self.chunks = []
+        self._counter = None
         self.arrivals = []
         self.tui_latencies = []
         self.latencies = []
+        self.latency_log = []
+        self.withdrawn = []
         self.events = []
         self.query_one("#live-log", RichLog).clear()
         self.query_one("#live-start", Button).disabled = True
@@ -181,7 +196,17 @@ class LiveScreen(DashScreen):
             self._replay_sensor = sensor
 
         self._replay_sensor = None
-        async for chunk in sensor_chunks(source, replay, speed=self.speed, on_sensor=keep_sensor):
+        # Guided bridge and RDL sets are counted from the accelerometer alone: show reps from
+        # accelerometer frames as they arrive, and keep the paired acc+gyro chunks for saving.
+        acc_only = exercise in ACC_ONLY_EXERCISES
+        async for chunk in sensor_chunks(
+            source,
+            replay,
+            speed=self.speed,
+            rate_hz=self.rate_request,
+            on_sensor=keep_sensor,
+            paired=self.chunks.append if acc_only else None,
+        ):
             if chunk.gap_s > 0:
                 gaps += 1
                 continue
@@ -191,6 +216,7 @@ class LiveScreen(DashScreen):
                     self.rate_hz = chunk.sample_rate_hz
                 mounting = await asyncio.to_thread(self.data.remembered_mounting, self.device)
                 counter = LiveCounter(self.rate_hz, exercise, mounting)
+                self._counter = counter
                 if not counter.available:
                     self.post_message(
                         DeviceLost(
@@ -198,7 +224,8 @@ class LiveScreen(DashScreen):
                             ended=False,
                         )
                     )
-            self.chunks.append(chunk)
+            if not acc_only:
+                self.chunks.append(chunk)
             n += chunk.t.size
             last_t = float(chunk.t[-1])
             self.arrivals.append((last_t, time.monotonic()))
@@ -221,9 +248,12 @@ class LiveScreen(DashScreen):
             )
         )
 
-    def on_rep_detected(self, message: RepDetected) -> None:
+    async def on_rep_detected(self, message: RepDetected) -> None:
         ev = message.event
-        if ev.get("type") not in ("bridge_rep", "bridge_hold", "rdl_rep", "hop"):
+        if ev.get("type") not in REP_TYPES:
+            return
+        if ev.get(RETRACTED):
+            await self._withdraw(ev)
             return
         self.events.append(ev)
         if "end_s" in ev:
@@ -237,6 +267,7 @@ class LiveScreen(DashScreen):
                 lat = float("nan")
             self.latencies.append(lat)
             end = float(ev["end_s"])
+            self.latency_log.append((str(ev["type"]), end, lat))
             arrived = next((a for t, a in self.arrivals if t >= end), None)
             if arrived is not None:
                 self.tui_latencies.append(time.monotonic() - arrived)
@@ -244,6 +275,29 @@ class LiveScreen(DashScreen):
         delay = f"  (+{self.latencies[-1]:.2f} s)" if self.latencies else ""
         self.query_one("#live-log", RichLog).write(
             f"{float(ev.get('end_s', 0)):7.1f} s  {rep_detail(ev)}{delay}"
+        )
+
+    async def _withdraw(self, ev: dict[str, Any]) -> None:
+        """The final analysis (when the stream ends) does not confirm a rep shown live: drop it
+        and count the set again from the reps that stand."""
+        key = (ev.get("type"), ev.get("start_s"), ev.get("end_s"))
+        kept = [e for e in self.events if (e.get("type"), e.get("start_s"), e.get("end_s")) != key]
+        if len(kept) == len(self.events):
+            return
+        self.events = kept
+        self.withdrawn.append(ev)
+        old = self.query_one(RepCounter)
+        counter = RepCounter(
+            hold_target_s=old.hold_target_s, tempo_target_s=old.tempo_target_s, id="live-counter"
+        )
+        await old.remove()
+        await self.query_one("#live-main", Horizontal).mount(counter, before=0)
+        for e in self.events:
+            counter.add_event(e)
+        counter.refresh_title()
+        self.query_one("#live-log", RichLog).write(
+            f"{float(ev.get('end_s', 0)):7.1f} s  {rep_detail(ev)}  withdrawn: the final "
+            "analysis of the whole set does not confirm it"
         )
 
     def on_device_lost(self, message: DeviceLost) -> None:
@@ -271,9 +325,19 @@ class LiveScreen(DashScreen):
 
     @work(thread=True, group="save")
     def save(self, chunks: list[SampleChunk], start: datetime) -> None:
+        counter = self._counter
+        if counter is not None:
+            # stopped mid-stream: reconcile the counter with the final analysis first
+            for ev in counter.finish():
+                self.post_message(RepDetected(ev))
         try:
             rid = save_live_session(
-                self.data, chunks, start=start, sample_rate_hz=self.rate_hz, device=self.device
+                self.data,
+                chunks,
+                start=start,
+                sample_rate_hz=self.rate_hz,
+                device=self.device,
+                exercise=counter.exercise if counter is not None else None,
             )
         except LoadmonError as e:
             self.app.call_from_thread(self.lapp.report_error, e)

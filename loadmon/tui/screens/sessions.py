@@ -13,7 +13,8 @@ from textual.widgets import Button, Input, Select, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from loadmon.errors import InputError
-from loadmon.tui.data import parse_day, rep_detail, warning_link
+from loadmon.sessions import rep_detail
+from loadmon.tui.data import parse_day, warning_link
 from loadmon.tui.messages import DataChanged, OpenDay, WarningChosen
 from loadmon.tui.screens.base import DashScreen
 from loadmon.tui.widgets.alert_list import AlertList

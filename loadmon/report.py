@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loadmon import __version__, patients, status, storage
+from loadmon.alerts import SEVERITY_ORDER
 from loadmon.compare import STATUS_NAMES
 from loadmon.errors import InputError
 from loadmon.sessions import session_log
@@ -42,7 +43,6 @@ SECTIONS = (
     ("symptoms", "Pain, RPE and VISA-H"),
     ("quality", "Data quality"),
 )
-SEVERITY_ORDER = {"alarm": 0, "caution": 1, "info": 2}
 
 
 # ============================================================================================

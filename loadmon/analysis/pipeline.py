@@ -289,8 +289,8 @@ def analyze_arrays(
             ]
             if exercise == "bridge_hold":
                 reps_out = []
-        _add_exercise(events, all_sets, "bridge", "bridge_rep", reps_out)
-        _add_exercise(events, all_sets, "bridge_hold", "bridge_hold", holds_out)
+        add_exercise(events, all_sets, "bridge", "bridge_rep", reps_out)
+        add_exercise(events, all_sets, "bridge_hold", "bridge_hold", holds_out)
         if exercise is None and not m.known:
             skipped.append(
                 SkippedStage(
@@ -307,7 +307,7 @@ def analyze_arrays(
             mr = rdl_mod.guided_mounting(gdir, std_mag)
         if mr.known:
             rdl = rdl_mod.detect_rdl(tw, gdir, std_mag, mr, guided=True if exercise else None)
-            _add_exercise(
+            add_exercise(
                 events,
                 all_sets,
                 "rdl",
@@ -320,7 +320,7 @@ def analyze_arrays(
             skipped.append(SkippedStage("rdl", "mounting unknown: thigh pitch cannot be measured"))
 
     # hops events
-    _add_exercise(
+    add_exercise(
         events,
         all_sets,
         "hops",
@@ -392,7 +392,7 @@ def analyze_arrays(
     )
 
 
-def _add_exercise(
+def add_exercise(
     events: list[Event],
     all_sets: list[sets_mod.ExerciseSet],
     exercise: str,
@@ -575,7 +575,7 @@ def analyze_in_chunks(
             if e.type == et
         ]
         guided_rdl = ex == "rdl" and exercise == "rdl"
-        _add_exercise(
+        add_exercise(
             out_events,
             all_sets,
             ex,

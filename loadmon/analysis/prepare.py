@@ -86,21 +86,6 @@ def split_segments(t: FloatArray, max_bridge_s: float = MAX_BRIDGE_S) -> IntArra
     return np.column_stack([edges[:-1], edges[1:]]).astype(np.int64)
 
 
-def bin_means(t: FloatArray, x: FloatArray, edges: FloatArray) -> FloatArray:
-    """Exact mean of the piecewise-linear signal (t, x) over each [edges[i], edges[i+1])."""
-    dt = np.diff(t)
-    x2 = x if x.ndim == 2 else x[:, None]
-    inc = (x2[1:] + x2[:-1]) * (0.5 * dt[:, None])
-    integ = np.empty((t.size, x2.shape[1]))
-    integ[0] = 0.0
-    np.cumsum(inc, axis=0, out=integ[1:])
-    at = np.empty((edges.size, x2.shape[1]))
-    for k in range(x2.shape[1]):
-        at[:, k] = np.interp(edges, t, integ[:, k])
-    out = np.diff(at, axis=0) / np.diff(edges)[:, None]
-    return out if x.ndim == 2 else out[:, 0]
-
-
 def lowpass(x: AnyFloatArray, fs: float, corner_hz: float, order: int = 2) -> FloatArray:
     """Zero-phase Butterworth low-pass along axis 0 (short inputs are returned as their mean).
 

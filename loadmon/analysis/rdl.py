@@ -191,7 +191,7 @@ def guided_reps(p: Prepared, f: EpochFeatures, m: Mounting) -> list[RdlRep]:
     mr = m if m.known else guided_mounting(p.gdir, f.std_mag)
     if not mr.known:
         return []
-    return detect_rdl(p.tw, p.gdir, f.std_mag, mr)
+    return detect_rdl(p.tw, p.gdir, f.std_mag, mr, guided=True)
 
 
 def sagittal_pitch(gdir: FloatArray, m: Mounting) -> FloatArray | None:

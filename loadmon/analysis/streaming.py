@@ -34,9 +34,8 @@ import numpy as np
 from loadmon.analysis import orientation as orientation_mod
 from loadmon.analysis import prepare as prepare_mod
 from loadmon.analysis import rdl as rdl_mod
-from loadmon.analysis import sets as sets_mod
 from loadmon.analysis.orientation import Mounting
-from loadmon.analysis.pipeline import EXERCISES, Event, analyze_arrays
+from loadmon.analysis.pipeline import EXERCISES, Event, add_exercise, analyze_arrays
 from loadmon.analysis.prepare import FloatArray
 
 #: Analysis window (s): longer than the longest hold plus its rests on either side.
@@ -184,21 +183,15 @@ class StreamingAnalyzer:
             else fresh
         )
         reps = rdl_mod.guided_reps(p, f, m)
-        sets = sets_mod.group_sets("rdl", [(r.start_s, r.end_s) for r in reps])
         out: list[Event] = []
-        for k, st in enumerate(sets):
-            if st.reps < rdl_mod.GUIDED_MIN_SET_REPS:
-                continue
-            for j in st.members:
-                r = reps[j]
-                out.append(
-                    Event(
-                        "rdl_rep",
-                        r.start_s,
-                        r.end_s,
-                        {**r.fields(), "set_index": k},
-                    )
-                )
+        add_exercise(
+            out,
+            [],
+            "rdl",
+            "rdl_rep",
+            [(r.start_s, r.end_s, r.fields()) for r in reps],
+            min_reps=rdl_mod.GUIDED_MIN_SET_REPS,
+        )
         out.sort(key=lambda e: e.start_s)
         return out, m
 

@@ -121,10 +121,6 @@ def parse_day(text: str) -> date:
         ) from None
 
 
-_day_bounds = day_bounds
-_loads = json_object
-
-
 class DashboardData:
     """Everything the dashboard reads and writes for one patient in one database."""
 
@@ -240,18 +236,6 @@ class DashboardData:
             "maintenance": "maintenance",
         }
 
-    def category_labels(self) -> dict[str, str]:
-        """Display label (with unit) of each load category of the patient's protocol."""
-        proto = self._protocol()
-        cats = getattr(proto, "categories", None) if proto is not None else None
-        out: dict[str, str] = {}
-        if isinstance(cats, Mapping):
-            for k, c in cats.items():
-                label = str(getattr(c, "label", "") or category_label(str(k)))
-                unit = str(getattr(c, "unit", "") or "")
-                out[str(k)] = f"{label} ({unit})" if unit else label
-        return out
-
     def live_targets(self, info: Mapping[str, Any]) -> dict[str, float | None]:
         """The hold (s) and RDL tempo (s each way) the Live screen cues against: the
         physio's prescription edit if any, else the phase's dosage (lower end of a range)."""
@@ -312,7 +296,7 @@ class DashboardData:
         """Log entries of `day` (kind + data), oldest first."""
         pid = self._pid()
         return [
-            {"id": r["id"], "kind": r["kind"], "date": r["date"], **_loads(r["data"])}
+            {"id": r["id"], "kind": r["kind"], "date": r["date"], **json_object(r["data"])}
             for r in self.db.query(
                 "SELECT id, kind, date, data FROM log_entries WHERE patient_id = ? AND date = ? "
                 "ORDER BY id",
@@ -342,7 +326,7 @@ class DashboardData:
 
     def day_sitting(self, day: date) -> list[dict[str, Any]]:
         pid = self._pid()
-        lo, hi = _day_bounds(day, day)
+        lo, hi = day_bounds(day, day)
         return [
             {"start_utc": r["start_utc"], "minutes": (r["end_s"] - r["start_s"]) / 60.0}
             for r in self.db.query(

@@ -100,6 +100,15 @@ def test_hops_acc_only_random_axes_flight_times() -> None:
         assert h.start_s < h.end_s
 
 
+def test_single_leg_hops_on_the_other_leg_count_with_the_sensor_thigh_held_up() -> None:
+    """Hopping on the other leg, the sensor thigh is held up 35–70°: still on the feet."""
+    _, truth, a = analysed("hops_other_leg_52hz")
+    true = truth_events(truth, "hop")
+    assert {e["leg"] for e in true} == {"other"}
+    assert [(s.exercise, s.reps) for s in a.sets] == [("hops", len(true))]
+    assert matched(a.events_of("hop"), true, tol=0.05) == len(true)
+
+
 def test_rdl_tempo() -> None:
     _, truth, a = analysed("rdl_52hz_right_lateral")
     reps = a.events_of("rdl_rep")

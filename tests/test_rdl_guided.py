@@ -268,6 +268,23 @@ def test_guided_shallow_rep_inside_a_set_counts_but_a_step_of_stance_does_not() 
             continue  # ~0.3° of sway on a 7° rep moves its 20/80 % crossings more
         assert abs(r.eccentric_s - down) <= TEMPO_TOL_S
         assert abs(r.concentric_s - up) <= TEMPO_TOL_S
-    # with a known (not guided) mounting the plain 8° rule stands: no shallow rep
+    # free-running, the shallow rep is between clear reps of a full set: it counts too
     plain = rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=False)
-    assert len(plain) == 4
+    assert [round(r.start_s) for r in plain] == [round(r.start_s) for r in reps]
+
+
+def test_free_running_shallow_rep_needs_a_full_set_around_it() -> None:
+    """Free-running, a shallow hinge counts only between clear reps of a set of at least three
+    clear reps: not after the last one (guided it would), and not between two clear hinges
+    that are no set (two bends to pick something up)."""
+    tail = [(18.0, 3.0, 0.3, 3.0)] * 3 + [(7.0, 3.0, 0.3, 3.0)]
+    tw, gdir, _ = _hinges(tail, rest_s=4.0, seed=5)
+    std_mag = np.full(tw.size, 0.01)
+    m = rdl_mod.guided_mounting(gdir, std_mag)
+    assert len(rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=True)) == 4
+    assert len(rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=False)) == 3
+    pair = [(18.0, 3.0, 0.3, 3.0), (7.0, 3.0, 0.3, 3.0), (18.0, 3.0, 0.3, 3.0)]
+    tw, gdir, _ = _hinges(pair, rest_s=4.0, seed=6)
+    std_mag = np.full(tw.size, 0.01)
+    m = rdl_mod.guided_mounting(gdir, std_mag)
+    assert len(rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=False)) == 2

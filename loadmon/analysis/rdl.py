@@ -35,7 +35,7 @@ from loadmon.analysis.orientation import (
     principal_plane,
 )
 from loadmon.analysis.prepare import WORK_HZ, FloatArray, Prepared, runs, unit
-from loadmon.analysis.sets import SET_GAP_S
+from loadmon.analysis.sets import MIN_REPS, SET_GAP_S
 
 #: Upright spans: inclination below this (deg).
 UPRIGHT_DEG = 60.0
@@ -69,6 +69,8 @@ GUIDED_STILL_DPS = 2.0
 #: sway of the thigh) and GUIDED_SHALLOW_REL of the set's median clear rep is a shallow rep:
 #: the patient is in the set. Before the first clear rep it may be settling into the stance.
 #: (Only earlier reps are needed, so live counting still shows each rep as soon as it ends.)
+#: Free-running, a shallow rep also needs a clear rep after it in the same set: between two
+#: clear RDLs, a slow sagittal hinge out and back is one more rep done less deep.
 GUIDED_SHALLOW_DEG = 4.0
 GUIDED_SHALLOW_REL = 1.0 / 3.0
 #: ... and it turns at the bottom: held there at most this long (s). A heavy-slow-resistance RDL
@@ -218,12 +220,15 @@ def detect_rdl(
     counts shallow reps inside a set: see GUIDED_SHALLOW_DEG."""
     if guided is None:
         guided = m.source == GUIDED_SOURCE
-    found = _candidates(tw, gdir, std_mag, m, GUIDED_SHALLOW_DEG if guided else MIN_PITCH_DEG)
+    found = _candidates(tw, gdir, std_mag, m, GUIDED_SHALLOW_DEG)
     clear = [r for r in found if r.pitch_deg >= MIN_PITCH_DEG]
-    if not guided or not clear:
+    if not clear:
         return clear
     typical = float(np.median([r.pitch_deg for r in clear]))
     gap = SET_GAP_S["rdl"]
+    if not guided:
+        # free-running: shallow reps join sets of clear reps, never make one up
+        clear = _in_full_sets(clear, gap)
     out: list[RdlRep] = []
     for r in found:
         if r.pitch_deg < MIN_PITCH_DEG:
@@ -231,9 +236,25 @@ def detect_rdl(
                 continue
             if not any(0 <= r.start_s - c.end_s <= gap for c in clear):
                 continue  # before the set has begun: settling into the stance
+            if not guided and not any(0 <= c.start_s - r.end_s <= gap for c in clear):
+                continue  # free-running: only inside a set, with clear reps on both sides
             if r.end_s - r.start_s - r.eccentric_s - r.concentric_s > GUIDED_SHALLOW_HOLD_S:
                 continue  # stayed there: a step to another stance, not a hinge turning back
         out.append(r)
+    return out
+
+
+def _in_full_sets(clear: list[RdlRep], gap: float) -> list[RdlRep]:
+    """The clear reps that belong to a set of at least MIN_REPS["rdl"] clear reps."""
+    out: list[RdlRep] = []
+    group: list[RdlRep] = []
+    for r in [*clear, None]:
+        if r is None or (group and r.start_s - group[-1].end_s > gap):
+            if len(group) >= MIN_REPS["rdl"]:
+                out.extend(group)
+            group = []
+        if r is not None:
+            group.append(r)
     return out
 
 

@@ -52,6 +52,13 @@ FIXTURES: dict[str, dict[str, Any]] = {
                              axes_rotvec_deg=(40.0, -70.0, 110.0)),
         "seed": 504,
     },
+    "hops_other_leg_52hz": {
+        "segments": [Segment("walking", 15.0), Segment("standing", 5.0),
+                     Segment("single_leg_hop", reps=8, variant="other"),
+                     Segment("standing", 5.0)],
+        "spec": SensorSpec(rate_hz=52.0), "mounting": Mounting(leg="right", site="anterior"),
+        "seed": 508,
+    },
     "rdl_52hz_right_lateral": {
         "segments": [Segment("walking", 15.0), Segment("standing", 8.0),
                      Segment("rdl", reps=6, tempo=(3.0, 3.0)), Segment("standing", 5.0)],

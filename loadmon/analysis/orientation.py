@@ -9,19 +9,22 @@ anterior axis. Its sign comes from sitting (the anterior thigh surface faces up)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from loadmon.analysis.prepare import (
+    DOT_BLOCK,
     WORK_DTYPE,
     AnyFloatArray,
     FloatArray,
     Prepared,
     WorkArray,
     dot3,
+    dot3_between,
+    gyro_bins_at,
     rolling_mean,
     runs,
     unit,
@@ -44,6 +47,10 @@ STILL_STD_G = 0.05
 #: refines the long axis.
 STAND_REFINE_DEG = 25.0
 STAND_MIN_S = 3.0
+#: Off the body: the 1 s means of specific force vary less than this (g, total std) over
+#: NONWEAR_WINDOW_S (s). Still sensors that are not worn are neither standing nor sitting.
+NONWEAR_STD_G = 0.003
+NONWEAR_WINDOW_S = 60.0
 #: Quiet standing within this time (s) of a walking bout supports that bout's orientation.
 ADJACENT_S = 30.0
 
@@ -130,25 +137,37 @@ class EpochFeatures:
     direction: WorkArray  # (n, 3) unit mean specific force (the thigh's "up" in sensor axes)
     #: std of |acc| below ~5 Hz (of the 0.1 s bin means): gait, not tremor or impacts.
     std_mag_lf: WorkArray
+    #: Bins whose features are walking-like (`walking_candidates`); kept instead of mean_mag
+    #: and std_mag_lf (left empty) by `epoch_features(p, lean=True)`.
+    walk_cand: NDArray[np.bool_] | None = None
+    #: ... and the within-bin |acc| variation at the `walking_mask` bins (`estimate_mounting`),
+    #: so the caller may release magw and mag2w before the mounting.
+    walk_hf: FloatArray | None = None
 
 
-def epoch_features(p: Prepared) -> EpochFeatures:
+def epoch_features(p: Prepared, *, lean: bool = False) -> EpochFeatures:
     """Window features on the work grid, computed per gap-free segment, FEATURE_BLOCK bins at
-    a time (with the window's reach of context on either side: bounded working memory)."""
-    n = p.tw.size
+    a time (with the window's reach of context on either side: bounded working memory).
+
+    `lean`: mean_mag and std_mag_lf are only used to find walking-like bins, so keep just
+    those (`walk_cand`) instead of the two full-length streams."""
+    n = p.accw.shape[0]
     direction = np.empty((n, 3), dtype=WORK_DTYPE)
     std_mag = np.empty(n)
-    mean_mag = np.empty(n, dtype=WORK_DTYPE)
-    std_lf = np.empty(n, dtype=WORK_DTYPE)
+    mean_mag = np.empty(FEATURE_BLOCK if lean else n, dtype=WORK_DTYPE)
+    std_lf = np.empty(FEATURE_BLOCK if lean else n, dtype=WORK_DTYPE)
+    cand = np.zeros(n, dtype=bool) if lean else None
     ctx = WINDOW_BINS
     for sa, sb in p.segments_w:
         for a in range(int(sa), int(sb), FEATURE_BLOCK):
             b = min(int(sb), a + FEATURE_BLOCK)
             lo, hi = max(int(sa), a - ctx), min(int(sb), b + ctx)
             core = slice(a - lo, b - lo)
+            # (lean: the block's mean_mag and std_mag_lf go to the start of a block buffer)
+            o = slice(0, b - a) if lean else slice(a, b)
             direction[a:b] = unit(rolling_mean(p.accw[lo:hi], WINDOW_BINS, WORK_DTYPE)[core])
             mm = rolling_mean(p.magw[lo:hi], WINDOW_BINS)[core]
-            mean_mag[a:b] = mm
+            mean_mag[o] = mm
             mm *= mm
             var = rolling_mean(p.mag2w[lo:hi], WINDOW_BINS)[core]
             var -= mm
@@ -157,7 +176,13 @@ def epoch_features(p: Prepared) -> EpochFeatures:
             lf = rolling_mean(np.asarray(p.magw[lo:hi], dtype=np.float64) ** 2, WINDOW_BINS)
             lf = lf[core] - mm
             np.maximum(lf, 0.0, out=lf)
-            std_lf[a:b] = np.sqrt(lf)
+            std_lf[o] = np.sqrt(lf)
+            if cand is not None:
+                cand[a:b] = walking_candidates(std_mag[a:b], std_lf[o], mean_mag[o])
+    if cand is not None:
+        empty = np.zeros(0, dtype=WORK_DTYPE)
+        f = EpochFeatures(std_mag, empty, direction, empty, cand)
+        return replace(f, walk_hf=_walk_hf(p, walking_mask(f)))
     return EpochFeatures(std_mag, mean_mag, direction, std_lf)
 
 
@@ -169,16 +194,37 @@ def walking_mask(f: EpochFeatures) -> NDArray[np.bool_]:
     """Bins inside walking-like bouts (≥ WALK_MIN_S of steady, moderate |acc| variation at gait
     frequencies: the low-frequency part, so a trembling isometric hold is not walking)."""
     cand = (
-        (f.std_mag > WALK_STD_G[0])
-        & (f.std_mag_lf > WALK_LF_STD_G)
-        & (f.std_mag < WALK_STD_G[1])
-        & (f.mean_mag > WALK_MEAN_G[0])
-        & (f.mean_mag < WALK_MEAN_G[1])
+        f.walk_cand
+        if f.walk_cand is not None
+        else walking_candidates(f.std_mag, f.std_mag_lf, f.mean_mag)
     )
     out = np.zeros_like(cand)
     for a, b in runs(cand):
         if b - a >= WALK_MIN_S * 10:
             out[a:b] = True
+    return out
+
+
+def walking_candidates(
+    std_mag: AnyFloatArray, std_mag_lf: AnyFloatArray, mean_mag: AnyFloatArray
+) -> NDArray[np.bool_]:
+    """Bins whose window features are walking-like (before the minimum bout length)."""
+    out: NDArray[np.bool_] = (
+        (std_mag > WALK_STD_G[0])
+        & (std_mag_lf > WALK_LF_STD_G)
+        & (std_mag < WALK_STD_G[1])
+        & (mean_mag > WALK_MEAN_G[0])
+        & (mean_mag < WALK_MEAN_G[1])
+    )
+    return out
+
+
+def _walk_hf(p: Prepared, walk: NDArray[np.bool_]) -> FloatArray:
+    """Within-bin std of |acc| (g) at the `walk` bins: the heel strikes' impact energy."""
+    out: FloatArray = np.sqrt(np.maximum(
+        np.asarray(p.mag2w[walk], dtype=np.float64) - np.asarray(p.magw[walk], np.float64) ** 2,
+        0.0,
+    ))
     return out
 
 
@@ -193,10 +239,7 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
     dirs = f.direction[walk]
     # Seed at the densest direction, weighting each epoch by its impact energy (heel strikes:
     # within-bin |acc| variation), so a long cycling commute does not outvote walking.
-    hf = np.sqrt(np.maximum(
-        np.asarray(p.mag2w[walk], dtype=np.float64) - np.asarray(p.magw[walk], np.float64) ** 2,
-        0.0,
-    ))
+    hf = f.walk_hf if f.walk_hf is not None else _walk_hf(p, walk)
     step = max(1, dirs.shape[0] // 400)
     seeds = np.asarray(dirs[::step], dtype=np.float64)
     sub = max(1, dirs.shape[0] // 20000)
@@ -210,7 +253,13 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
     # bracketed by quiet standing in the same orientation (people stop and stand; a cyclist's
     # thigh is not still at the cycling angle), so pick the cluster with most such support.
     d_all = f.direction
+    # still and worn: a sensor left on a table is neither quiet standing nor sitting (its
+    # orientation is arbitrary, and a long non-wear span would outweigh the real standing).
+    # The off-body test looks at ±NONWEAR_WINDOW_S/2, so the first and last half-window of
+    # a span on the table read as worn: widen the span by that much.
+    off_body = _dilate(still_off_body(p), int(NONWEAR_WINDOW_S * 10) // 2)
     still = f.std_mag < STILL_STD_G
+    still &= ~off_body
     widx = np.flatnonzero(walk)
     cands: list[FloatArray] = []
     for k in np.argsort(-dens):
@@ -224,18 +273,18 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
     best, best_score = cands[0], -1.0
     for c in cands:
         mine = np.zeros(d_all.shape[0], dtype=bool)
-        mine[widx[dot3(dirs, c) > np.cos(np.radians(WALK_CLUSTER_DEG))]] = True
+        mine[widx[dot3_between(dirs, c, np.cos(np.radians(WALK_CLUSTER_DEG)))]] = True
         nearby = _dilate(mine, int(ADJACENT_S * 10))
         del mine
         nearby &= still
-        nearby &= dot3(d_all, c) > np.cos(np.radians(25))
+        nearby &= dot3_between(d_all, c, np.cos(np.radians(25)))
         support = float(np.count_nonzero(nearby))
         del nearby
         if support > best_score:
             best, best_score = c, support
     u = best
     for _ in range(3):
-        keep = dot3(dirs, u) > np.cos(np.radians(WALK_CLUSTER_DEG))
+        keep = dot3_between(dirs, u, np.cos(np.radians(WALK_CLUSTER_DEG)))
         if keep.sum() < WALK_MIN_S * 10:
             return UNKNOWN
         u = unit(dirs[keep].mean(axis=0, dtype=np.float64))
@@ -244,15 +293,20 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
     u_walk = u
     # Quiet standing refines it: walking's mean carries the gait's mean hip flexion (~5–10°).
     d_all = f.direction
-    stand = (f.std_mag < STILL_STD_G) & (dot3(d_all, u) > np.cos(np.radians(STAND_REFINE_DEG)))
+    stand = dot3_between(d_all, u, np.cos(np.radians(STAND_REFINE_DEG)))
+    stand &= f.std_mag < STILL_STD_G
+    stand &= ~off_body
+    del off_body
     stand_bins = np.zeros_like(stand)
     for a0, b0 in runs(stand):
         if b0 - a0 >= STAND_MIN_S * 10:
             stand_bins[a0:b0] = True
     if stand_bins.sum() >= STAND_MIN_S * 10:
         u = unit(np.asarray(d_all[stand_bins], dtype=np.float64).mean(axis=0))
-    if p.gyrow is not None:
-        w = np.asarray(p.gyrow[idx], dtype=np.float64)
+    if p.gyro is not None:
+        w = np.asarray(
+            p.gyrow[idx] if p.gyrow is not None else gyro_bins_at(p, idx), dtype=np.float64
+        )
         w = w - np.outer(w @ u, u)
         _, vecs = np.linalg.eigh(w.T @ w)
         m = unit(vecs[:, -1] - (vecs[:, -1] @ u) * u)
@@ -266,11 +320,19 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
         a = unit(vecs[:, -1] - (vecs[:, -1] @ u) * u)
     sign_known = False
     d = f.direction
-    cosinc = dot3(d, u)
-    sit = still & (cosinc < np.cos(np.radians(60))) & (cosinc > np.cos(np.radians(120)))
-    del cosinc, still
+    sit = dot3_between(d, u, np.cos(np.radians(120)), np.cos(np.radians(60)))
+    sit &= still
+    del still
     if sit.sum() >= 50:
-        s = float(np.median(dot3(d[sit], a)))
+        # dot3(d[sit], a), a block at a time (no copy of d[sit]); the median may reorder it
+        vals = np.empty(int(np.count_nonzero(sit)))
+        k = 0
+        for j0 in range(0, sit.size, DOT_BLOCK):
+            blk = d[j0 : j0 + DOT_BLOCK][sit[j0 : j0 + DOT_BLOCK]]
+            dot3(blk, a, out=vals[k : k + blk.shape[0]])
+            k += blk.shape[0]
+        s = float(np.median(vals, overwrite_input=True))
+        del vals
         if abs(s) > 0.3:
             sign_known = True
             if s < 0:
@@ -287,14 +349,12 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
 
 
 def _dilate(mask: NDArray[np.bool_], half: int) -> NDArray[np.bool_]:
-    """True where `mask` is True anywhere within ± `half` samples."""
+    """True where `mask` is True anywhere within ± `half` samples (each True run widened by
+    `half` on either side: no full-length index arrays)."""
     n = mask.size
-    c = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(mask, out=c[1:])
-    i = np.arange(n, dtype=np.int32)
-    hi = np.minimum(i + half + 1, n)
-    lo = np.maximum(i - half, 0)
-    out: NDArray[np.bool_] = (c[hi] - c[lo]) > 0
+    out = np.zeros(n, dtype=bool)
+    for a, b in runs(mask):
+        out[max(0, int(a) - half) : min(n, int(b) + half)] = True
     return out
 
 
@@ -313,8 +373,13 @@ def rotation_deg(gdir: AnyFloatArray, m: Mounting) -> FloatArray | None:
     if a is None:
         return None
     ml = np.cross(m.u, a)
-    y = dot3(gdir, ml)
-    out: FloatArray = np.arctan2(y, dot3(gdir, a), out=y)
+    n = gdir.shape[0]
+    out: FloatArray = np.empty(n)
+    x = np.empty(min(n, DOT_BLOCK))
+    for j0 in range(0, n, DOT_BLOCK):  # in blocks: no full-length temporary
+        j1 = min(n, j0 + DOT_BLOCK)
+        y = dot3(gdir[j0:j1], ml, out=out[j0:j1])
+        np.arctan2(y, dot3(gdir[j0:j1], a, out=x[: j1 - j0]), out=y)
     np.degrees(out, out=out)
     return out
 
@@ -351,3 +416,64 @@ def check_mounting(m: Mounting, fresh: Mounting) -> Mounting:
 
 def as_float_array(x: Any) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
+
+
+def still_off_body(p: Prepared) -> NDArray[np.bool_]:
+    """Bins where the orientation is stiller than a living thigh ever is.
+
+    A worn thigh always wanders a little at low frequency (sway, breathing, fidgets: tenths
+    of a degree); a sensor on a table does not. The 1 s means of specific force are averaged
+    enough to push white noise below that wander; their standard deviation over
+    NONWEAR_WINDOW_S below NONWEAR_STD_G (g, ≈ 0.17°) marks the sensor as off the body.
+    """
+    n = p.accw.shape[0]
+    out = np.zeros(n, dtype=bool)
+    w = int(NONWEAR_WINDOW_S * 10)
+    for a, b in p.segments_w:
+        if b - a < w:
+            continue
+        # 1 s means, evaluated once a second (a 60 s window needs no finer step)
+        x = _decimated_means(p.accw[a:b], 10)
+        m1 = rolling_mean(x, w // 10)
+        m2 = rolling_mean(x * x, w // 10)
+        sd = np.sqrt(np.maximum(m2 - m1 * m1, 0.0).sum(axis=1))
+        out[a:b] = np.repeat(sd < NONWEAR_STD_G, 10)[: b - a]
+    return out
+
+
+def _decimated_means(x: WorkArray, n: int) -> FloatArray:
+    """rolling_mean(x, n)[::n] without the full-rate array: centred n-sample means (edges use
+    the available samples) at every n-th sample.
+
+    From the cumulative sums c (c[j] = x[0] + … + x[j-1], in float64, in order) at the window
+    edges only; c is accumulated CUMSUM_BLOCK samples at a time, each block continuing from
+    the last sum of the one before (the same additions in the same order as one cumsum)."""
+    m = x.shape[0]
+    i = np.arange(0, m, n)
+    lo = np.clip(i - n // 2, 0, m)
+    hi = np.clip(i - n // 2 + n, 0, m)
+    out = np.empty((i.size, x.shape[1]))
+    buf = np.empty(min(m, CUMSUM_BLOCK) + 1)
+    c_lo, c_hi = np.empty(i.size), np.empty(i.size)
+    last = 0.0
+    for k in range(x.shape[1]):
+        for j0 in range(0, max(m, 1), CUMSUM_BLOCK):
+            j1 = min(m, j0 + CUMSUM_BLOCK)
+            c = buf[: j1 - j0 + 1]  # c[q] is the sum up to sample j0 + q
+            if j0 == 0:
+                c[0] = 0.0
+                np.cumsum(x[:j1, k], out=c[1:])
+            else:
+                c[0] = last
+                c[1:] = x[j0:j1, k]
+                np.cumsum(c, out=c)
+            last = float(c[-1])
+            for e, dst in ((lo, c_lo), (hi, c_hi)):
+                q0, q1 = np.searchsorted(e, [j0, j1 + 1])
+                dst[q0:q1] = c[e[q0:q1] - j0]
+        out[:, k] = (c_hi - c_lo) / np.maximum(hi - lo, 1)
+    return out
+
+
+#: Samples accumulated at a time by `_decimated_means`.
+CUMSUM_BLOCK = 1 << 16

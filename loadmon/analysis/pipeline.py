@@ -192,6 +192,7 @@ def analyze(
 
 #: Stand-in for a released work-rate stream.
 _EMPTY_W: prepare_mod.WorkArray = np.zeros(0, dtype=prepare_mod.WORK_DTYPE)
+_EMPTY_T: prepare_mod.FloatArray = np.zeros(0)
 
 
 def analyze_arrays(
@@ -212,15 +213,20 @@ def analyze_arrays(
     acc = np.asarray(acc, dtype=np.float64)
     if gyro is not None:
         gyro = np.asarray(gyro, dtype=np.float64)
-    p = prepare_mod.prepare(t, acc, gyro, fs)
-    f = orientation_mod.epoch_features(p)
+    # the gravity direction is computed after the mounting and posture, when the streams
+    # only they need have been released (bounded memory on day-long recordings)
+    p = prepare_mod.prepare(t, acc, gyro, fs, gravity=False, gyro_bins=False)
+    # the stages up to the gravity direction do not need the bin centres: recomputed then
+    p = replace(p, tw=_EMPTY_T)
+    f = orientation_mod.epoch_features(p, lean=True)
+    # Only the features need the |acc| streams (the mounting takes what it needs of them
+    # from `f`): release them (bounded memory on day-long recordings).
+    p = replace(p, magw=_EMPTY_W, mag2w=_EMPTY_W)
 
     # orientation
     fresh = orientation_mod.estimate_mounting(p, f)
-    # Only the mounting needs the gyro and |acc| streams and the walking features: release
-    # them before posture (bounded memory on day-long recordings).
-    p = replace(p, magw=_EMPTY_W, mag2w=_EMPTY_W, gyrow=None)
-    f = replace(f, mean_mag=_EMPTY_W, std_mag_lf=_EMPTY_W)
+    # Only the mounting needs the walking features: release them before posture.
+    f = replace(f, walk_cand=None, walk_hf=None)
     m = orientation_mod.check_mounting(mounting, fresh) if mounting is not None else fresh
     if gyro is None:
         skipped.append(
@@ -249,9 +255,12 @@ def analyze_arrays(
 
     # The later stages need only the time grid, the gravity direction and the movement
     # intensity: release the other work-rate streams (bounded memory on day-long recordings).
-    tw, gdir, segments_w, std_mag, gaps = p.tw, p.gdir, p.segments_w, f.std_mag, p.gaps
-    segments = p.segments
+    segments_w, std_mag, gaps = p.segments_w, f.std_mag, p.gaps
+    segments, accw = p.segments, p.accw
     del p, f
+    gdir = prepare_mod.gravity_direction(accw, segments_w)
+    del accw
+    tw = prepare_mod.work_grid(t, segments)
 
     # hops (before posture events, so hopping is not reported as running)
     hops: list[hops_mod.Hop] = []
@@ -269,11 +278,12 @@ def analyze_arrays(
         if labels is not None:
             # lying by posture, or knee clearly above hip right now (short rests between
             # long-topped bridges are absorbed into the posture bouts around them)
-            knee_up = orientation_mod.inclination_deg(gdir, m) > posture_mod.KNEE_UP_LYING_DEG
-            lying_mask = (labels == posture_mod.CLASSES.index("lying")) | knee_up
+            lying_mask = orientation_mod.inclination_deg(gdir, m) > posture_mod.KNEE_UP_LYING_DEG
+            lying_mask |= labels == posture_mod.CLASSES.index("lying")
         br = bridges_mod.detect_bridges(
             tw, gdir, std_mag, m, guided=exercise is not None, lying=lying_mask
         )
+        del lying_mask
         rep_spans = [(r.start_s, r.end_s) for r in br.reps]
         hold_spans = [(h.start_s, h.end_s) for h in br.holds]
         if exercise == "bridge":

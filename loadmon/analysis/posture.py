@@ -13,13 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from loadmon.analysis.orientation import EpochFeatures, Mounting, inclination_deg, rotation_deg
+from loadmon.analysis.orientation import (
+    NONWEAR_STD_G,
+    NONWEAR_WINDOW_S,
+    EpochFeatures,
+    Mounting,
+    inclination_deg,
+    rotation_deg,
+    still_off_body,
+)
 from loadmon.analysis.prepare import (
     FloatArray,
     IntArray,
     Prepared,
-    WorkArray,
-    rolling_mean,
     runs,
 )
 
@@ -38,10 +44,8 @@ LYING_ROTATION_DEG = 65.0
 #: Movement (std of |acc|, g): below = still posture; above RUN = running.
 MOVE_STD_G = 0.1
 RUN_STD_G = 0.6
-#: Non-wear: total movement below this (g) for at least NONWEAR_MIN_S.
-NONWEAR_STD_G = 0.003
+#: Non-wear: still off the body (`orientation.still_off_body`) for at least NONWEAR_MIN_S.
 NONWEAR_MIN_S = 60.0
-NONWEAR_WINDOW_S = 60.0
 #: Minimum bout durations (s); shorter bouts are absorbed by their neighbours.
 MIN_BOUT_S = {
     "nonwear": NONWEAR_MIN_S,
@@ -76,121 +80,102 @@ class Bout:
 
 
 def classify(p: Prepared, f: EpochFeatures, m: Mounting) -> NDArray[np.int8]:
-    """Class index per work bin (index into CLASSES)."""
-    n = p.tw.size
+    """Class index per work bin (index into CLASSES).
+
+    The per-bin rules run CLASSIFY_BLOCK bins at a time (no full-length float temporaries)."""
+    n = p.accw.shape[0]
     lab = np.full(n, NONE, dtype=np.int8)
     if n == 0:
         return lab
     nw = still_off_body(p)
     d = f.direction
-    inc = inclination_deg(d, m)
-    mov = f.std_mag
-    still = mov < MOVE_STD_G
-    upright = inc < SIT_INCLINATION_DEG
-    lying = inc > KNEE_UP_LYING_DEG
     # between a chair with crossed legs and hook-lying: keep whichever came before
-    ambiguous = (inc > AMBIGUOUS_DEG) & ~lying
-    rot = rotation_deg(d, m) if m.anterior_sign_known else None
-    if rot is not None:
-        np.abs(rot, out=rot)
-        lying |= (inc > 60.0) & (rot > LYING_ROTATION_DEG)
-        del rot
-    lab[:] = CLASSES.index("sitting")
-    lab[lying] = CLASSES.index("lying")
-    lab[upright] = CLASSES.index("standing")
-    lab[upright & ~still] = CLASSES.index("walking")
-    lab[upright & (mov >= RUN_STD_G)] = CLASSES.index("running")
-    cyc = (~upright) & (~lying) & (~still) & (mov < RUN_STD_G) & (inc < 100.0)
-    lab[cyc] = CLASSES.index("cycling")
-    del still, upright, lying, cyc
+    ambiguous = np.zeros(n, dtype=bool)
+    # where an ambiguous bin with no reference on either side falls (thigh nearer lying)
+    knee_high = np.zeros(n, dtype=bool)
+    for j0 in range(0, n, CLASSIFY_BLOCK):
+        j1 = min(n, j0 + CLASSIFY_BLOCK)
+        inc = inclination_deg(d[j0:j1], m)
+        mov = f.std_mag[j0:j1]
+        still = mov < MOVE_STD_G
+        upright = inc < SIT_INCLINATION_DEG
+        lying = inc > KNEE_UP_LYING_DEG
+        ambiguous[j0:j1] = (inc > AMBIGUOUS_DEG) & ~lying
+        knee_high[j0:j1] = inc >= 0.5 * (AMBIGUOUS_DEG + KNEE_UP_LYING_DEG)
+        rot = rotation_deg(d[j0:j1], m) if m.anterior_sign_known else None
+        if rot is not None:
+            np.abs(rot, out=rot)
+            lying |= (inc > 60.0) & (rot > LYING_ROTATION_DEG)
+        lb = lab[j0:j1]
+        lb[:] = CLASSES.index("sitting")
+        lb[lying] = CLASSES.index("lying")
+        lb[upright] = CLASSES.index("standing")
+        lb[upright & ~still] = CLASSES.index("walking")
+        lb[upright & (mov >= RUN_STD_G)] = CLASSES.index("running")
+        cyc = (~upright) & (~lying) & (~still) & (mov < RUN_STD_G) & (inc < 100.0)
+        lb[cyc] = CLASSES.index("cycling")
     if ambiguous.any():
         lab[ambiguous] = NONE
-        lab = _fill_from_neighbours(lab, ambiguous, inc)
-    del inc, ambiguous
+        lab = _fill_from_neighbours(lab, ambiguous, knee_high)
+    del ambiguous, knee_high
     for a, b in runs(nw):
         if b - a >= NONWEAR_MIN_S * 10:
             lab[a:b] = CLASSES.index("nonwear")
     return _merge_short(lab)
 
 
-def still_off_body(p: Prepared) -> NDArray[np.bool_]:
-    """Bins where the orientation is stiller than a living thigh ever is.
-
-    A worn thigh always wanders a little at low frequency (sway, breathing, fidgets: tenths
-    of a degree); a sensor on a table does not. The 1 s means of specific force are averaged
-    enough to push white noise below that wander; their standard deviation over
-    NONWEAR_WINDOW_S below NONWEAR_STD_G (g, ≈ 0.17°) marks the sensor as off the body.
-    """
-    n = p.tw.size
-    out = np.zeros(n, dtype=bool)
-    w = int(NONWEAR_WINDOW_S * 10)
-    for a, b in p.segments_w:
-        if b - a < w:
-            continue
-        # 1 s means, evaluated once a second (a 60 s window needs no finer step)
-        x = _decimated_means(p.accw[a:b], 10)
-        m1 = rolling_mean(x, w // 10)
-        m2 = rolling_mean(x * x, w // 10)
-        sd = np.sqrt(np.maximum(m2 - m1 * m1, 0.0).sum(axis=1))
-        out[a:b] = np.repeat(sd < NONWEAR_STD_G, 10)[: b - a]
-    return out
+#: Work bins classified at a time.
+CLASSIFY_BLOCK = 1 << 16
 
 
-def _decimated_means(x: WorkArray, n: int) -> FloatArray:
-    """rolling_mean(x, n)[::n] without the full-rate array: centred n-sample means (edges use
-    the available samples) at every n-th sample."""
-    m = x.shape[0]
-    i = np.arange(0, m, n)
-    lo = np.clip(i - n // 2, 0, m)
-    hi = np.clip(i - n // 2 + n, 0, m)
-    out = np.empty((i.size, x.shape[1]))
-    c = np.empty(m + 1)
-    for k in range(x.shape[1]):
-        c[0] = 0.0
-        np.cumsum(x[:, k], out=c[1:])
-        out[:, k] = (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
-    return out
 
 
 def _fill_from_neighbours(
-    lab: NDArray[np.int8], amb: NDArray[np.bool_], inc: FloatArray
+    lab: NDArray[np.int8], amb: NDArray[np.bool_], knee_high: NDArray[np.bool_]
 ) -> NDArray[np.int8]:
-    """Ambiguous bins take the previous sitting/lying label (else the next one)."""
+    """Ambiguous bins take the previous sitting/lying label (else the next one; else lying
+    where `knee_high`, sitting elsewhere).
+
+    The ambiguous bins are unlabelled (NONE), so within a run of them the nearest reference
+    and upright bins on either side are those of the run's ends: found per run, from the
+    runs of references and of upright bins (no full-length index arrays)."""
     sit, lie = CLASSES.index("sitting"), CLASSES.index("lying")
+    n = lab.size
     ref = np.where((lab == sit) | (lab == lie), lab, NONE).astype(np.int8)
     # only sustained bouts are references (not the few seconds at the top of a bridge)
     d = np.flatnonzero(np.diff(ref)) + 1
     for a, b in zip(np.concatenate([[0], d]), np.concatenate([d, [ref.size]]), strict=True):
         if b - a < AMBIGUOUS_REF_MIN_S * 10:
             ref[a:b] = NONE
-    ar = np.arange(lab.size, dtype=np.int32)
-    idx = np.where(ref != NONE, ar, -1)
-    prev = np.maximum.accumulate(idx)
-    del idx
-    nxt_idx = np.where(ref != NONE, ar, lab.size)
-    nxt = np.minimum.accumulate(nxt_idx[::-1])[::-1]
-    del nxt_idx
+    del d
     # A bout ends when the person gets up: a reference on the other side of an upright
     # (standing/walking/running) bin does not carry over (lying on the mat, then walking to a
     # chair and crossing the legs is sitting; sitting, then lying down on the mat is lying).
     up = np.isin(lab, [CLASSES.index(c) for c in ("standing", "walking", "running")])
-    last_up = np.maximum.accumulate(np.where(up, ar, -1))
-    next_up = np.minimum.accumulate(np.where(up, ar, lab.size)[::-1])[::-1]
-    del ar
+    rr = runs(ref != NONE)
+    ur = runs(up)
+    del up
+    ar = runs(amb)
+    a_, b_ = ar[:, 0], ar[:, 1]
+    # last reference / upright bin before each run (-1: none), first at or after its end (n)
+    q = np.searchsorted(rr[:, 0], a_) - 1
+    prev = np.where(q >= 0, rr[np.maximum(q, 0), 1] - 1 if rr.size else -1, -1)
+    q = np.searchsorted(rr[:, 0], b_)
+    nxt = np.where(q < rr.shape[0], rr[np.minimum(q, rr.shape[0] - 1), 0] if rr.size else n, n)
+    q = np.searchsorted(ur[:, 0], a_) - 1
+    last_up = np.where(q >= 0, ur[np.maximum(q, 0), 1] - 1 if ur.size else -1, -1)
+    q = np.searchsorted(ur[:, 0], b_)
+    next_up = np.where(q < ur.shape[0], ur[np.minimum(q, ur.shape[0] - 1), 0] if ur.size else n, n)
+    pk = np.where(prev > last_up, prev, -1)
+    nk = np.where(nxt < next_up, nxt, n)
     out = lab.copy()
-    k = np.flatnonzero(amb)
-    pk, nk = prev[k], nxt[k]
-    pk = np.where(pk > last_up[k], pk, -1)
-    nk = np.where(nk < next_up[k], nk, lab.size)
-    fallback = np.where(inc[k] >= 0.5 * (AMBIGUOUS_DEG + KNEE_UP_LYING_DEG), lie, sit).astype(
-        np.int8
-    )
-    val = np.where(
-        pk >= 0,
-        ref[np.maximum(pk, 0)],
-        np.where(nk < lab.size, ref[np.minimum(nk, lab.size - 1)], fallback),
-    )
-    out[k] = val
+    for a, b, p_, n_ in zip(a_, b_, pk, nk, strict=True):
+        if p_ >= 0:
+            out[a:b] = ref[p_]
+        elif n_ < n:
+            out[a:b] = ref[n_]
+        else:
+            out[a:b] = np.where(knee_high[a:b], lie, sit)
     return out
 
 

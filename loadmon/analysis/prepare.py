@@ -9,6 +9,7 @@ gaps up to MAX_BRIDGE_S; longer gaps split the recording into segments and are r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,24 +87,40 @@ def split_segments(t: FloatArray, max_bridge_s: float = MAX_BRIDGE_S) -> IntArra
     return np.column_stack([edges[:-1], edges[1:]]).astype(np.int64)
 
 
-def lowpass(x: AnyFloatArray, fs: float, corner_hz: float, order: int = 2) -> FloatArray:
+def lowpass(
+    x: AnyFloatArray,
+    fs: float,
+    corner_hz: float,
+    order: int = 2,
+    out: FloatArray | None = None,
+) -> FloatArray:
     """Zero-phase Butterworth low-pass along axis 0 (short inputs are returned as their mean).
 
     `scipy.signal.sosfiltfilt`, LOWPASS_BLOCK rows at a time with LOWPASS_CONTEXT_S of
     context on either side, so its float64 work arrays stay small: the filter's response has
-    died out (< 1e-12) well within the context, so the blocks join without a seam."""
+    died out (< 1e-12) well within the context, so the blocks join without a seam. The result
+    is written to `out` (float64, x's shape) when given."""
     sos = butter(order, corner_hz, fs=fs, output="sos")
     padlen = 3 * (2 * sos.shape[0] + 1)
     n = x.shape[0]
+    if out is None:
+        out = np.empty(x.shape)
     if n <= padlen:
-        return np.broadcast_to(x.mean(axis=0), x.shape).astype(np.float64)
+        out[...] = x.mean(axis=0)
+        return out
     margin = max(padlen, int(np.ceil(LOWPASS_CONTEXT_S * fs)))
-    out = np.empty(x.shape)
     for j0 in range(0, n, LOWPASS_BLOCK):
         j1 = min(n, j0 + LOWPASS_BLOCK)
         a, b = max(0, j0 - margin), min(n, j1 + margin)
-        f = sosfiltfilt(sos, np.asarray(x[a:b], dtype=np.float64), axis=0)
-        out[j0:j1] = f[j0 - a : j1 - a]
+        if x.ndim == 1:
+            f = sosfiltfilt(sos, np.asarray(x[a:b], dtype=np.float64))
+            out[j0:j1] = f[j0 - a : j1 - a]
+            continue
+        # one column at a time (each is filtered on its own: the same result, a third of
+        # the work arrays)
+        for c in range(x.shape[1]):
+            f = sosfiltfilt(sos, np.asarray(x[a:b, c], dtype=np.float64))
+            out[j0:j1, c] = f[j0 - a : j1 - a]
     return out
 
 
@@ -112,14 +129,52 @@ LOWPASS_BLOCK = 1 << 16
 LOWPASS_CONTEXT_S = 60.0
 
 
-def dot3(v: AnyFloatArray, u: Any) -> FloatArray:
+def dot3(v: AnyFloatArray, u: Any, out: FloatArray | None = None) -> FloatArray:
     """Row-wise dot product of (n, 3) vectors with one 3-vector, in float64, without a
-    float64 copy of `v` (a matmul of float32 rows with a float64 vector would make one)."""
+    float64 copy of `v` (a matmul of float32 rows with a float64 vector would make one), and
+    DOT_BLOCK rows at a time (no full-length temporary besides the result, written to `out`
+    when given)."""
     u = np.asarray(u, dtype=np.float64)
-    out: FloatArray = v[:, 0] * u[0]
-    out += v[:, 1] * u[1]
-    out += v[:, 2] * u[2]
+    n = v.shape[0]
+    if out is None:
+        out = np.empty(n)
+    tmp = np.empty(min(n, DOT_BLOCK))
+    for j0 in range(0, n, DOT_BLOCK):
+        j1 = min(n, j0 + DOT_BLOCK)
+        o, w = out[j0:j1], tmp[: j1 - j0]
+        np.multiply(v[j0:j1, 0], u[0], out=o)
+        np.multiply(v[j0:j1, 1], u[1], out=w)
+        o += w
+        np.multiply(v[j0:j1, 2], u[2], out=w)
+        o += w
     return out
+
+
+def dot3_between(
+    v: AnyFloatArray, u: Any, lo: float | None = None, hi: float | None = None
+) -> NDArray[np.bool_]:
+    """lo < dot3(v, u) < hi (either bound may be None), DOT_BLOCK rows at a time: no
+    full-length float temporary."""
+    n = v.shape[0]
+    out = np.empty(n, dtype=bool)
+    d = np.empty(min(n, DOT_BLOCK))
+    for j0 in range(0, n, DOT_BLOCK):
+        j1 = min(n, j0 + DOT_BLOCK)
+        x = dot3(v[j0:j1], u, out=d[: j1 - j0])
+        o = out[j0:j1]
+        if lo is not None:
+            np.greater(x, lo, out=o)
+            if hi is not None:
+                o &= x < hi
+        elif hi is not None:
+            np.less(x, hi, out=o)
+        else:
+            o[...] = True
+    return out
+
+
+#: Rows handled at a time by `dot3`.
+DOT_BLOCK = 1 << 16
 
 
 def unit(v: FloatArray) -> FloatArray:
@@ -130,57 +185,50 @@ def unit(v: FloatArray) -> FloatArray:
 
 
 def prepare(
-    t: FloatArray, acc: FloatArray, gyro: FloatArray | None, fs: float
+    t: FloatArray,
+    acc: FloatArray,
+    gyro: FloatArray | None,
+    fs: float,
+    *,
+    gravity: bool = True,
+    gyro_bins: bool = True,
 ) -> Prepared:
     """Split at gaps > MAX_BRIDGE_S, bin to WORK_HZ, and estimate the gravity direction.
 
     The native samples are read a chunk at a time (CHUNK_SAMPLES): no full-length copy of
-    them, or of anything derived from them, is made.
+    them, or of anything derived from them, is made. Bounded memory on long recordings:
+    with `gravity=False` the gravity direction is left empty (the caller computes it later
+    with `gravity_direction`, once the streams it no longer needs are released); with
+    `gyro_bins=False` the gyro bin means are left out (gyrow None) and the few that are
+    needed are computed from the native samples by `gyro_bins_at`.
     """
     segs = split_segments(t)
     bw = 1.0 / WORK_HZ
-    gaps: list[tuple[float, float]] = []
+    gaps = [(float(t[i - 1]), float(t[i])) for i, _ in segs[1:]]
     starts: list[IntArray] = []
-    tw_parts: list[FloatArray] = []
     segw = []
     nw = 0
-    for k, (i, j) in enumerate(segs):
-        if k > 0:
-            gaps.append((float(t[i - 1]), float(t[i])))
-        nb = int(np.floor((float(t[j - 1]) - float(t[i])) / bw + 1e-9)) if j - i >= 2 else 0
+    for i, j, nb, edges in _bin_edges(t, segs):
         if nb < 1:
             segw.append((nw, nw))
             continue
-        edges = float(t[i]) + bw * np.arange(nb + 1, dtype=np.float64)
         starts.append(i + np.searchsorted(t[i:j], edges[:-1]).astype(np.int64))
-        tw_parts.append(edges[:-1] + 0.5 * bw)
         segw.append((nw, nw + nb))
         nw += nb
     segments_w = np.array(segw, dtype=np.int64).reshape(-1, 2)
-    if tw_parts:
-        tw = np.concatenate(tw_parts)
-        first = np.concatenate(starts)
-    else:
-        tw = np.zeros(0)
-        first = np.zeros(0, dtype=np.int64)
-    del tw_parts, starts
-    # bins end where the next begins, or at the end of their segment
-    last = np.empty_like(first)
+    first = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+    del starts
+    # bins end where the next begins, or (the last bin of a segment) at the end of their
+    # segment: only those ends are stored
+    tails: dict[int, int] = {}
     for a, b in segments_w:
         if b > a:
-            last[a : b - 1] = first[a + 1 : b]
             seg_end = segs[np.searchsorted(segs[:, 0], first[a], side="right") - 1, 1]
-            last[b - 1] = min(int(seg_end), int(first[b - 1]) + int(np.ceil(fs * bw)) + 1)
-    accw, magw, mag2w, gyrow = _bin_streams(acc, gyro, first, last, fs)
-    del first, last
-    g = np.empty(accw.shape)
-    for a, b in segments_w:
-        if b > a:
-            g[a:b] = lowpass(accw[a:b], WORK_HZ, GRAVITY_LP_HZ)
-    nrm = np.sqrt(np.einsum("ij,ij->i", g, g))
-    nrm[nrm <= 1e-12] = np.inf  # zero rows stay zero, as in unit()
-    g /= nrm[:, None]
-    del nrm
+            tails[int(b) - 1] = min(int(seg_end), int(first[b - 1]) + int(np.ceil(fs * bw)) + 1)
+    accw, magw, mag2w, gyrow = _bin_streams(acc, gyro if gyro_bins else None, first, tails, fs)
+    del first
+    tw = work_grid(t, segs)
+    g = gravity_direction(accw, segments_w) if gravity else np.zeros((0, 3))
     return Prepared(
         fs=fs,
         t=t,
@@ -198,11 +246,128 @@ def prepare(
     )
 
 
+def _bin_edges(
+    t: FloatArray, segs: IntArray
+) -> Iterator[tuple[int, int, int, FloatArray]]:
+    """Per gap-free segment [i, j): its number of work bins and their edges (s)."""
+    bw = 1.0 / WORK_HZ
+    for i, j in segs:
+        i, j = int(i), int(j)
+        nb = int(np.floor((float(t[j - 1]) - float(t[i])) / bw + 1e-9)) if j - i >= 2 else 0
+        edges = float(t[i]) + bw * np.arange(max(nb, 0) + 1, dtype=np.float64)
+        yield i, j, nb, edges
+
+
+def work_grid(t: FloatArray, segs: IntArray) -> FloatArray:
+    """The work-rate bin centres (s) of `prepare` (`Prepared.tw`) for segments `segs`: cheap
+    to recompute, so a caller may release them while it does not need them."""
+    bw = 1.0 / WORK_HZ
+    parts = [edges[:-1] + 0.5 * bw for _i, _j, nb, edges in _bin_edges(t, segs) if nb >= 1]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def gravity_direction(accw: AnyFloatArray, segments_w: IntArray) -> FloatArray:
+    """Low-passed gravity direction (unit vectors, float64) of the work-rate acc bin means,
+    filtered per gap-free segment and normalised LOWPASS_BLOCK rows at a time."""
+    n = accw.shape[0]
+    g = np.empty((n, 3))
+    for a, b in segments_w:
+        if b > a:
+            lowpass(accw[a:b], WORK_HZ, GRAVITY_LP_HZ, out=g[a:b])
+    for j0 in range(0, n, LOWPASS_BLOCK):
+        gb = g[j0 : j0 + LOWPASS_BLOCK]
+        nrm = np.sqrt(np.einsum("ij,ij->i", gb, gb))
+        nrm[nrm <= 1e-12] = np.inf  # zero rows stay zero, as in unit()
+        gb /= nrm[:, None]
+    return g
+
+
+def gyro_bins_at(p: Prepared, ks: IntArray) -> WorkArray:
+    """Gyro bin means at work bins `ks` (sorted), as `prepare` bins them (`Prepared.gyrow`),
+    from the native samples: for a Prepared made with `gyro_bins=False`."""
+    out = np.zeros((ks.size, 3), dtype=WORK_DTYPE)
+    if p.gyro is None or ks.size == 0:
+        return out
+    t, gyro, n = p.t, p.gyro, p.t.size
+    nb = p.accw.shape[0]
+    bw = 1.0 / WORK_HZ
+    # first sample of bin k, as in `prepare` (per segment: its start + bw * bin number)
+    seg_of = np.searchsorted(p.segments_w[:, 1], ks, side="right")
+    first = np.empty(ks.size, dtype=np.int64)
+    first_next = np.empty(ks.size, dtype=np.int64)  # of bin k + 1 (n past the last bin)
+    seg_first = {}  # first sample of each non-empty segment's first bin
+    for s, (a, b) in enumerate(p.segments_w):
+        if b > a:
+            seg_first[s] = int(p.segments[s, 0])
+    nonempty = np.array(sorted(seg_first), dtype=np.int64)
+    tails: dict[int, int] = {}
+    for s in np.unique(seg_of):
+        a, b = (int(x) for x in p.segments_w[s])
+        i, j = (int(x) for x in p.segments[s])
+        sel = seg_of == s
+        kk = ks[sel]
+        for dst, off in ((first, 0), (first_next, 1)):
+            m = kk + off - a
+            inside = m < b - a
+            e = float(t[i]) + bw * m[inside].astype(np.float64)
+            vals = np.empty(kk.size, dtype=np.int64)
+            vals[inside] = i + np.searchsorted(t[i:j], e).astype(np.int64)
+            if not inside.all():  # bin b: the first bin of the next non-empty segment
+                q = np.searchsorted(nonempty, s, side="right")
+                vals[~inside] = seg_first[int(nonempty[q])] if q < nonempty.size else -1
+            dst[sel] = vals
+        if (kk == b - 1).any():
+            f_last = int(first[sel][kk == b - 1][0])
+            tails[b - 1] = min(j, f_last + int(np.ceil(p.fs * bw)) + 1)
+    idx = np.minimum(first, n - 1)
+    nxt = np.where(ks + 1 < nb, np.minimum(first_next, n - 1), n)
+    last = np.array(
+        [tails.get(int(k), int(fn)) for k, fn in zip(ks, first_next, strict=True)],
+        dtype=np.int64,
+    )
+    bad = (last != nxt) | (nxt - idx <= 0)
+    cnt = np.maximum(nxt - idx, 1).astype(np.float64)
+    # runs of consecutive good bins: one reduceat each (each bin's sum is that of its own
+    # samples, as in `_bin_streams`)
+    good = np.flatnonzero(~bad)
+    if good.size:
+        cut = np.flatnonzero((np.diff(ks[good]) != 1) | (np.diff(idx[good]) < 0)) + 1
+        for r in np.split(good, cut):
+            lo = int(idx[r[0]])
+            hi = max(int(nxt[r[-1]]), int(idx[r[-1]]) + 1)
+            out[r] = np.add.reduceat(
+                np.asarray(gyro[lo:hi], dtype=np.float64), idx[r] - lo, axis=0
+            ) / cnt[r, None]
+    for q in np.flatnonzero(bad):
+        out[q] = _gyro_bad_bin(p, int(ks[q]), int(first[q]), int(last[q]), ks, out)
+    return out
+
+
+def _gyro_bad_bin(p: Prepared, k: int, lo: int, hi: int, ks: IntArray, done: WorkArray) -> Any:
+    """A bin that `_bin_streams` fixes afterwards (a segment's last bin, or an empty one)."""
+    assert p.gyro is not None
+    n = p.t.size
+    if hi > lo:
+        return np.asarray(p.gyro[lo:hi], dtype=np.float64).mean(axis=0)
+    if k > 0:
+        # the bin before's final value: computed here if it is not among `ks`
+        q = int(np.searchsorted(ks, k - 1))
+        if q < ks.size and ks[q] == k - 1:  # (bad bins are fixed in order: it is final)
+            return done[q]
+        return gyro_bins_at(p, np.array([k - 1], dtype=np.int64))[0]
+    return p.gyro[min(lo, n - 1)]
+
+
 def _bin_streams(
-    acc: FloatArray, gyro: FloatArray | None, first: IntArray, last: IntArray, fs: float
+    acc: FloatArray,
+    gyro: FloatArray | None,
+    first: IntArray,
+    tails: dict[int, int],
+    fs: float,
 ) -> tuple[WorkArray, WorkArray, WorkArray, WorkArray | None]:
-    """Bin means of acc, |acc|, |acc|² and gyro: samples first[k]:last[k] of each bin; an
-    empty bin (a short gap inside a segment) takes the value of the bin before it.
+    """Bin means of acc, |acc|, |acc|² and gyro: samples first[k]:last[k] of each bin, where
+    last[k] is tails[k] for the last bin of a segment and first[k + 1] otherwise; an empty bin
+    (a short gap inside a segment) takes the value of the bin before it.
 
     The native samples are summed a chunk of bins at a time, so |acc| and |acc|² exist only
     for one chunk of samples at once.
@@ -216,6 +381,17 @@ def _bin_streams(
         return accw, magw, mag2w, gyrow
     n = acc.shape[0]
     step = max(1, CHUNK_SAMPLES // max(1, int(np.ceil(fs / WORK_HZ))))
+    tail_k = np.array(sorted(tails), dtype=np.int64)
+    tail_v = np.array([tails[int(k)] for k in tail_k], dtype=np.int64)
+
+    def last_of(k0: int, k1: int) -> IntArray:
+        out = np.empty(k1 - k0, dtype=np.int64)
+        out[: k1 - k0 - 1] = first[k0 + 1 : k1]
+        out[-1] = first[k1] if k1 < nb else 0  # (the very last bin is a segment's last)
+        q0, q1 = np.searchsorted(tail_k, [k0, k1])
+        out[tail_k[q0:q1] - k0] = tail_v[q0:q1]
+        return out
+
     bad_parts = []
     for k0 in range(0, nb, step):
         k1 = min(nb, k0 + step)
@@ -225,7 +401,7 @@ def _bin_streams(
         lo, hi = int(idx[0]), max(int(nxt[-1]), int(idx[-1]) + 1)  # an empty last bin: fixed
         loc = idx - lo
         cnt = np.maximum(nxt - idx, 1).astype(np.float64)
-        bad_parts.append(k0 + np.flatnonzero((last[k0:k1] != nxt) | (nxt - idx <= 0)))
+        bad_parts.append(k0 + np.flatnonzero((last_of(k0, k1) != nxt) | (nxt - idx <= 0)))
         a = np.asarray(acc[lo:hi], dtype=np.float64)
         accw[k0:k1] = np.add.reduceat(a, loc, axis=0) / cnt[:, None]
         m2 = np.einsum("ij,ij->i", a, a)
@@ -240,7 +416,7 @@ def _bin_streams(
     # fix the bins that end elsewhere than the next bin's start (the last bin of each
     # segment) or hold no sample (a short gap)
     for k in np.concatenate(bad_parts):
-        lo, hi = int(first[k]), int(last[k])
+        lo, hi = int(first[k]), int(last_of(int(k), int(k) + 1)[0])
         if hi > lo:
             a = np.asarray(acc[lo:hi], dtype=np.float64)
             m2 = np.einsum("ij,ij->i", a, a)

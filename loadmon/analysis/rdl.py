@@ -76,6 +76,8 @@ GUIDED_SHALLOW_REL = 1.0 / 3.0
 #: ... and it turns at the bottom: held there at most this long (s). A heavy-slow-resistance RDL
 #: reverses with at most a brief pause; a weight shift to another stance stays for seconds.
 GUIDED_SHALLOW_HOLD_S = 2.0
+#: Rows of the gravity direction turned into pitch at a time (bounded temporaries).
+PITCH_BLOCK = 1 << 16
 
 PARAMETERS = {
     "upright_deg": UPRIGHT_DEG,
@@ -202,7 +204,13 @@ def sagittal_pitch(gdir: FloatArray, m: Mounting) -> FloatArray | None:
     a = m.a
     if a is None:
         return None
-    out: FloatArray = np.degrees(np.arctan2(gdir @ a, gdir @ m.u))
+    # PITCH_BLOCK rows at a time: no full-length temporary besides the result
+    n = gdir.shape[0]
+    out: FloatArray = np.empty(n)
+    for j0 in range(0, n, PITCH_BLOCK):
+        g = gdir[j0 : j0 + PITCH_BLOCK]
+        np.arctan2(g @ a, g @ m.u, out=out[j0 : j0 + PITCH_BLOCK])
+    np.degrees(out, out=out)
     return out
 
 

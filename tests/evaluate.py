@@ -6,8 +6,11 @@ seeds below 1000; seeds 7000+ and 9100+ were each scored once and their failures
 after which general fixes followed — running flights taken for hops, knee rolling without a
 mounting, hold tremor taken for walking, reps on a shifted rest; so they are no longer held out;
 development of the analysis 0.4 changes — raised-leg bridges, the two-sided check, shifted
-rests between raised sets — used bases from 1000 to 8500 (all below 9000); evaluation uses the
-never-inspected seeds from EVAL_SEED_BASE, whose per-recording results were not looked at).
+rests between raised sets — used bases from 1000 to 8500 (all below 9000); the seeds from 9500
+were then the held-out set until analysis 0.5, when their failures were diagnosed once (a
+sensor left on a table taken for quiet standing, pulling the mounting 25° off); evaluation now
+uses the never-inspected seeds from EVAL_SEED_BASE, whose per-recording results were not
+looked at).
 (b) The real labelled recordings in ../shared/data when present (MEx thigh bridging and
 look-alikes; MobiFall jumping, standing, walking, sitting down); the table says so when they
 are absent.
@@ -33,7 +36,7 @@ import numpy as np
 from loadmon.analysis.pipeline import analyze
 from loadmon.recording import read_recording
 
-EVAL_SEED_BASE = 9500
+EVAL_SEED_BASE = 9800
 POSTURES = ("sitting", "standing", "lying", "walking", "running", "cycling", "nonwear")
 EXERCISE_EVENTS = {"bridge_rep": "bridge", "bridge_hold": "bridge_hold", "rdl_rep": "rdl",
                    "hop": "hops"}
@@ -231,7 +234,7 @@ def table(sim: Tally, real: RealResult | None, skipped_real: bool = False) -> st
     out = []
     out.append(
         f"== simulator: {sim.recordings} recordings (seeds from {sim.base}; seeds < 9000 "
-        "and 9100+ were used while tuning; random mountings, 25–208 Hz, acc-only, gaps, jitter); "
+        "and 9100–9539 were used while tuning; random mountings, 25–208 Hz, acc-only, gaps, jitter); "
         f"analysis {sim.seconds:.1f} s total"
     )
     out.append(f"{'class':<14} {'prec':>6} {'recall':>6}   (posture: time; exercises: events)")

@@ -234,7 +234,8 @@ def table(sim: Tally, real: RealResult | None, skipped_real: bool = False) -> st
     out = []
     out.append(
         f"== simulator: {sim.recordings} recordings (seeds from {sim.base}; seeds < 9000 "
-        "and 9100–9539 were used while tuning; random mountings, 25–208 Hz, acc-only, gaps, jitter); "
+        "and 9100–9539 were used while tuning; random mountings, 25–208 Hz, acc-only, gaps, "
+        "jitter); "
         f"analysis {sim.seconds:.1f} s total"
     )
     out.append(f"{'class':<14} {'prec':>6} {'recall':>6}   (posture: time; exercises: events)")

@@ -35,7 +35,7 @@ from loadmon.analysis.orientation import (
     principal_plane,
 )
 from loadmon.analysis.prepare import WORK_HZ, FloatArray, Prepared, runs, unit
-from loadmon.analysis.sets import MIN_REPS, SET_GAP_S
+from loadmon.analysis.sets import MIN_REPS, SET_GAP_S, group_sets
 
 #: Upright spans: inclination below this (deg).
 UPRIGHT_DEG = 60.0
@@ -236,7 +236,7 @@ def detect_rdl(
     gap = SET_GAP_S["rdl"]
     if not guided:
         # free-running: shallow reps join sets of clear reps, never make one up
-        clear = _in_full_sets(clear, gap)
+        clear = _in_full_sets(clear)
     out: list[RdlRep] = []
     for r in found:
         if r.pitch_deg < MIN_PITCH_DEG:
@@ -252,18 +252,11 @@ def detect_rdl(
     return out
 
 
-def _in_full_sets(clear: list[RdlRep], gap: float) -> list[RdlRep]:
+def _in_full_sets(clear: list[RdlRep]) -> list[RdlRep]:
     """The clear reps that belong to a set of at least MIN_REPS["rdl"] clear reps."""
-    out: list[RdlRep] = []
-    group: list[RdlRep] = []
-    for r in [*clear, None]:
-        if r is None or (group and r.start_s - group[-1].end_s > gap):
-            if len(group) >= MIN_REPS["rdl"]:
-                out.extend(group)
-            group = []
-        if r is not None:
-            group.append(r)
-    return out
+    sets = group_sets("rdl", [(r.start_s, r.end_s) for r in clear])
+    keep = sorted(k for st in sets if st.reps >= MIN_REPS["rdl"] for k in st.members)
+    return [clear[k] for k in keep]
 
 
 def _candidates(

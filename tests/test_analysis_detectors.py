@@ -9,7 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from loadmon.analysis.orientation import Mounting, epoch_features, estimate_mounting
+from loadmon.analysis.orientation import (
+    Mounting,
+    epoch_features,
+    estimate_mounting,
+    forward_tilt,
+)
 from loadmon.analysis.pipeline import Analysis, analyze
 from loadmon.analysis.prepare import prepare, split_segments
 from loadmon.recording import Recording, read_recording
@@ -116,6 +121,43 @@ def test_rdl_tempo() -> None:
     assert len(reps) == len(true)
     ecc = np.median([r.fields["eccentric_s"] for r in reps])
     assert abs(ecc - np.median([t["eccentric_s"] for t in true])) < 0.8
+
+
+def test_acc_only_anterior_axis_comes_from_the_forward_tilts() -> None:
+    """25 Hz, no gyro, 20 s of walking: the swing's leading direction is the mediolateral
+    axis here, so the anterior axis (and its sign) must come from the hinges' forward tilt."""
+    _rec, truth, a = analysed("rdl_25hz_acconly_random_axes")
+    from tests.simulator import Mounting as SimMounting
+
+    r, _ = SimMounting(leg="left", site="lateral", roll_deg=-60.0, random_axes=True,
+                       axes_rotvec_deg=(-35.0, 80.0, 20.0)).frames()
+    m = a.mounting
+    assert m.a is not None and m.anterior_sign_known
+    assert np.degrees(np.arccos(np.clip(m.a @ r[0], -1, 1))) < 20
+    assert [(s.exercise, s.reps) for s in a.sets] == [
+        (s["exercise"], s["reps"]) for s in truth["sets"]
+    ]
+
+
+def test_too_few_forward_tilts_leave_the_anterior_axis_to_the_walking_swing() -> None:
+    """Under TILT_MIN_S of forward tilt there is nothing to take the axis from."""
+    u = np.array([0.0, 0.0, 1.0])
+    tilted = unit_rows(np.array([[0.5, 0.0, 1.0]] * 20 + [[0.0, 0.0, 1.0]] * 500))
+    worn = np.ones(tilted.shape[0], dtype=bool)
+    assert forward_tilt(tilted, u, worn) is None
+    more = unit_rows(np.array([[0.5, 0.05, 1.0]] * 40 + [[0.0, 0.0, 1.0]] * 500))
+    a = forward_tilt(more, u, np.ones(more.shape[0], dtype=bool))
+    assert a is not None and a @ np.array([1.0, 0.0, 0.0]) > 0.99
+    # tilts every which way (no consistent forward direction) are not trusted
+    ring = unit_rows(np.array([[0.4 * np.cos(q), 0.4 * np.sin(q), 1.0]
+                               for q in np.linspace(0, 2 * np.pi, 60, endpoint=False)]))
+    assert forward_tilt(ring, u, np.ones(60, dtype=bool)) is None
+    # ... and the tilts of a sensor off the body do not count
+    assert forward_tilt(more, u, np.zeros(more.shape[0], dtype=bool)) is None
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 def test_floor_lookalikes_are_not_bridges() -> None:

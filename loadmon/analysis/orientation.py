@@ -2,9 +2,16 @@
 
 Physics used (Acti4/ActiPASS practice): while walking the thigh swings about vertical, so the
 mean specific force over walking is (nearly) along the thigh's long axis, pointing proximally.
-Walking swing is sagittal: the gyro's dominant axis during walking is mediolateral, and with the
-accelerometer alone the dominant direction of the swing (specific force ⟂ long axis) is the
-anterior axis. Its sign comes from sitting (the anterior thigh surface faces up).
+Walking swing is sagittal: the gyro's dominant axis during walking is mediolateral. Its sign
+comes from sitting (the anterior thigh surface faces up), else from the forward tilts below.
+
+With the accelerometer alone, the anterior axis comes from the thigh's slow tilts away from
+upright (2 s means of specific force 10–75° from the long axis: hip hinges, squats, getting up
+and down, stairs, pedalling). Nearly all of them are flexion, where the anterior surface turns
+up, so their mean direction ⟂ the long axis is the anterior axis, sign included. Only when
+there are too few of them, or they disagree, does the dominant direction of the walking swing
+(specific force ⟂ long axis) stand in: it is less sure, because at low rates the swing's
+anterior-posterior and mediolateral variance can be alike.
 """
 
 from __future__ import annotations
@@ -53,6 +60,12 @@ NONWEAR_STD_G = 0.003
 NONWEAR_WINDOW_S = 60.0
 #: Quiet standing within this time (s) of a walking bout supports that bout's orientation.
 ADJACENT_S = 30.0
+#: Accelerometer only: forward tilts are 2 s means TILT_DEG (deg) from the long axis; the
+#: anterior axis is their mean direction when there are TILT_MIN_S (s) of them and they agree
+#: (resultant length of the unit tilt directions ≥ TILT_MIN_R: within about ±35°).
+TILT_DEG = (10.0, 75.0)
+TILT_MIN_S = 3.0
+TILT_MIN_R = 0.8
 
 PARAMETERS = {
     "epoch_s": EPOCH_BINS / 10,
@@ -65,6 +78,9 @@ PARAMETERS = {
     "still_std_g": STILL_STD_G,
     "stand_refine_deg": STAND_REFINE_DEG,
     "stand_min_s": STAND_MIN_S,
+    "tilt_deg": list(TILT_DEG),
+    "tilt_min_s": TILT_MIN_S,
+    "tilt_min_r": TILT_MIN_R,
 }
 
 
@@ -296,13 +312,14 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
     stand = dot3_between(d_all, u, np.cos(np.radians(STAND_REFINE_DEG)))
     stand &= f.std_mag < STILL_STD_G
     stand &= ~off_body
-    del off_body
     stand_bins = np.zeros_like(stand)
     for a0, b0 in runs(stand):
         if b0 - a0 >= STAND_MIN_S * 10:
             stand_bins[a0:b0] = True
     if stand_bins.sum() >= STAND_MIN_S * 10:
         u = unit(np.asarray(d_all[stand_bins], dtype=np.float64).mean(axis=0))
+    tilt = forward_tilt(f.direction, u, ~off_body)
+    del off_body
     if p.gyro is not None:
         w = np.asarray(
             p.gyrow[idx] if p.gyrow is not None else gyro_bins_at(p, idx), dtype=np.float64
@@ -313,39 +330,81 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
         a = unit(np.cross(m, u))
     else:
         del u_walk
-        x = np.asarray(p.accw[idx], dtype=np.float64)
-        x = x - x.mean(axis=0)
-        x = x - np.outer(x @ u, u)
-        _, vecs = np.linalg.eigh(x.T @ x)
-        a = unit(vecs[:, -1] - (vecs[:, -1] @ u) * u)
-    sign_known = False
-    d = f.direction
-    sit = dot3_between(d, u, np.cos(np.radians(120)), np.cos(np.radians(60)))
-    sit &= still
-    del still
-    if sit.sum() >= 50:
-        # dot3(d[sit], a), a block at a time (no copy of d[sit]); the median may reorder it
-        vals = np.empty(int(np.count_nonzero(sit)))
-        k = 0
-        for j0 in range(0, sit.size, DOT_BLOCK):
-            blk = d[j0 : j0 + DOT_BLOCK][sit[j0 : j0 + DOT_BLOCK]]
-            dot3(blk, a, out=vals[k : k + blk.shape[0]])
-            k += blk.shape[0]
-        s = float(np.median(vals, overwrite_input=True))
-        del vals
+        if tilt is not None:
+            a = tilt
+        else:
+            x = np.asarray(p.accw[idx], dtype=np.float64)
+            x = x - x.mean(axis=0)
+            x = x - np.outer(x @ u, u)
+            _, vecs = np.linalg.eigh(x.T @ x)
+            a = unit(vecs[:, -1] - (vecs[:, -1] @ u) * u)
+    # the sign: forward tilts are flexion (their mean points anterior); without a gyro they
+    # gave the axis itself, signed. With a gyro, sitting signs it (the anterior surface faces
+    # up), else the tilts.
+    sign_from = "tilts" if p.gyro is None and tilt is not None else ""
+    if not sign_from:
+        s = _sitting_side(f.direction, u, a, still)
         if abs(s) > 0.3:
-            sign_known = True
+            sign_from = "sitting"
             if s < 0:
                 a = -a
+        elif tilt is not None:
+            sign_from = "tilts"
+            if float(a @ tilt) < 0:
+                a = -a
+    del still
     # 10 s of walking in the chosen cluster gives 0.5 (known), 20 s or more 1.0
     conf = min(1.0, int(keep.sum()) / 200.0)
     return Mounting(
         long_axis=_t3(u),
         anterior_axis=_t3(a),
-        anterior_sign_known=sign_known,
+        anterior_sign_known=bool(sign_from),
         confidence=float(round(conf, 3)),
-        source="walking" + ("+sitting" if sign_known else ""),
+        source="walking" + (f"+{sign_from}" if sign_from else ""),
     )
+
+
+def _sitting_side(
+    d: AnyFloatArray, u: FloatArray, a: FloatArray, still: NDArray[np.bool_]
+) -> float:
+    """Median of d·a over still bins with the thigh 60–120° from upright (0 if under 5 s)."""
+    sit = dot3_between(d, u, np.cos(np.radians(120)), np.cos(np.radians(60)))
+    sit &= still
+    if sit.sum() < 50:
+        return 0.0
+    # dot3(d[sit], a), a block at a time (no copy of d[sit]); the median may reorder it
+    vals = np.empty(int(np.count_nonzero(sit)))
+    k = 0
+    for j0 in range(0, sit.size, DOT_BLOCK):
+        blk = d[j0 : j0 + DOT_BLOCK][sit[j0 : j0 + DOT_BLOCK]]
+        dot3(blk, a, out=vals[k : k + blk.shape[0]])
+        k += blk.shape[0]
+    return float(np.median(vals, overwrite_input=True))
+
+
+def forward_tilt(
+    d: AnyFloatArray, u: FloatArray, worn: NDArray[np.bool_]
+) -> FloatArray | None:
+    """The mean direction (⟂ u, unit) of the worn bins tilted TILT_DEG from the long axis u, or
+    None when there are fewer than TILT_MIN_S of them or they do not agree (TILT_MIN_R).
+
+    The sum of d − (d·u)u over the bins is S − (S·u)u with S the sum of d; each term's length
+    is sqrt(1 − (d·u)²): sums only, DOT_BLOCK rows at a time."""
+    lo, hi = np.cos(np.radians(TILT_DEG[1])), np.cos(np.radians(TILT_DEG[0]))
+    total = np.zeros(3)
+    length, count = 0.0, 0
+    for j0 in range(0, d.shape[0], DOT_BLOCK):
+        blk = np.asarray(d[j0 : j0 + DOT_BLOCK], dtype=np.float64)
+        c = blk @ u
+        sel = (c > lo) & (c < hi) & worn[j0 : j0 + DOT_BLOCK]
+        total += blk[sel].sum(axis=0)
+        length += float(np.sqrt(1.0 - c[sel] ** 2).sum())
+        count += int(np.count_nonzero(sel))
+    perp = total - (total @ u) * u
+    norm = float(np.linalg.norm(perp))
+    if count < TILT_MIN_S * 10 or norm < TILT_MIN_R * length:
+        return None
+    return perp / norm
 
 
 def _dilate(mask: NDArray[np.bool_], half: int) -> NDArray[np.bool_]:

@@ -26,7 +26,7 @@ from loadmon.analysis import sitting as sitting_mod
 from loadmon.analysis.orientation import Mounting
 from loadmon.recording import Recording
 
-VERSION = "loadmon-analysis 0.5.0"
+VERSION = "loadmon-analysis 0.6.0"
 EXERCISES = ("bridge", "bridge_hold", "rdl", "hops")
 STAGES = (
     "prepare",

@@ -1,6 +1,6 @@
 """Provides the regeneration of the small recorded fixtures in tests/data (run from the repo root).
 
-    python -m tests.data.regenerate
+    python -m tests.data.regenerate [NAME ...]
 
 Each fixture is a short simulator recording written as loadmon-csv (tests/data/recordings/)
 with its ground truth (tests/data/expected/, the simulator's analysis-JSON-like truth). The
@@ -65,6 +65,17 @@ FIXTURES: dict[str, dict[str, Any]] = {
         "spec": SensorSpec(rate_hz=52.0), "mounting": Mounting(leg="right", site="lateral"),
         "seed": 505,
     },
+    # Accelerometer only at 25 Hz with little walking: the walking swing's leading direction is
+    # the mediolateral axis here (the anterior axis comes from the hinges' forward tilt).
+    "rdl_25hz_acconly_random_axes": {
+        "segments": [Segment("walking", 20.0), Segment("standing", 5.0),
+                     Segment("rdl", reps=7, tempo=(3.0, 3.0)), Segment("standing", 40.0),
+                     Segment("rdl", reps=6, tempo=(2.0, 2.0)), Segment("standing", 5.0)],
+        "spec": SensorSpec(rate_hz=25.0, gyro=False),
+        "mounting": Mounting(leg="left", site="lateral", roll_deg=-60.0, random_axes=True,
+                             axes_rotvec_deg=(-35.0, 80.0, 20.0)),
+        "seed": 546,
+    },
     "floor_lookalikes_52hz": {
         "segments": [Segment("standing", 8.0), Segment("walking", 15.0),
                      Segment("lying", 8.0, variant="hook"), Segment("pelvic_tilt", reps=8),
@@ -84,8 +95,10 @@ FIXTURES: dict[str, dict[str, Any]] = {
 }
 
 
-def main() -> None:
+def main(names: list[str] | None = None) -> None:
     for name, fx in FIXTURES.items():
+        if names and name not in names:
+            continue
         rec, truth = simulate(fx["segments"], seed=fx["seed"], spec=fx["spec"],
                               mounting=fx["mounting"])
         write_loadmon_csv(rec, HERE / "recordings" / f"{name}.csv")
@@ -95,4 +108,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:] or None)

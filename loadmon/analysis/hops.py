@@ -7,13 +7,23 @@ thigh near vertical and about the same orientation before and after (sitting dow
 ends with the thigh horizontal; running swings the thigh through tens of degrees during flight).
 Times are refined to where |acc| crosses EDGE_G (interpolated between samples). Jump height
 h = g·t²/8 from the flight time.
+
+A take-off needs an upward push: landing back at the same level after a flight T, the body left
+the ground at g·T/2 upwards, and the support phase before it supplied that velocity. A drop
+from a box or a step starts from rest with none. |acc| ≥ its vertical component, so the
+integral of (|acc| − 1 g) from rest to take-off is at least the true vertical velocity gained:
+a flight from rest whose integral is under TAKEOFF_IMPULSE_FRAC of g·T/2 is a drop, not a hop
+(its landing still ends the contact of the rebound that follows, as in a drop jump). A sensor
+that clips (a phone at ±2 g) under-reads the push, so the check is skipped where it clipped.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from loadmon.analysis.orientation import Mounting
 from loadmon.analysis.prepare import FloatArray, IntArray, runs, unit
@@ -68,6 +78,15 @@ MIN_HOP_FRACTION = 0.7
 #: HIDDEN_FLIGHT_G (0.1 s mean, g) they hide the other leg's flights: running.
 RUN_LINK_S = 1.0
 HIDDEN_FLIGHT_G = 0.6
+#: Take-off impulse, for take-offs from rest (no flight in the IMPULSE_WINDOW_S before):
+#: ∫(|acc| − 1 g) dt over that window must reach this fraction of g·T/2. The sensor's own 1 g
+#: is the median |acc| of its quiet samples (within ONE_G_BAND of 1 g) in the window analysed,
+#: so a scale error does not integrate into it. Clipped: an axis at its extreme over the
+#: window analysed, reached by at least CLIP_MIN_SAMPLES samples (a flat top).
+TAKEOFF_IMPULSE_FRAC = 0.5
+IMPULSE_WINDOW_S = 1.5
+ONE_G_BAND = 0.1
+CLIP_MIN_SAMPLES = 3
 #: Contact time is only reported between hops closer than this (s).
 MAX_CONTACT_S = 1.0
 #: Samples missing at the take-off or landing crossing (a step longer than this many periods)
@@ -107,6 +126,10 @@ PARAMETERS = {
     "run_link_s": RUN_LINK_S,
     "hidden_flight_g": HIDDEN_FLIGHT_G,
     "min_hop_fraction": MIN_HOP_FRACTION,
+    "takeoff_impulse_frac": TAKEOFF_IMPULSE_FRAC,
+    "impulse_window_s": IMPULSE_WINDOW_S,
+    "one_g_band": ONE_G_BAND,
+    "clip_min_samples": CLIP_MIN_SAMPLES,
     "height": "h = g t^2 / 8",
     "chunk_samples": CHUNK_SAMPLES,
     "cluster_gap_s": CLUSTER_GAP_S,
@@ -189,6 +212,50 @@ def _screen(t: FloatArray, mag: FloatArray, fs: float) -> tuple[FloatArray, IntA
     return sm, cand[(mins < FREE_FALL_G) & (pmax >= PUSH_G)]
 
 
+def _one_g(mag: FloatArray) -> float:
+    """The sensor's reading of 1 g: the median |acc| of the quiet samples (else 1.0)."""
+    quiet = mag[np.abs(mag - 1.0) < ONE_G_BAND]
+    return float(np.median(quiet)) if quiet.size >= 8 else 1.0
+
+
+def _clipped(acc: FloatArray) -> NDArray[np.bool_]:
+    """Samples where an axis sits at its extreme over `acc` with a flat top (≥
+    CLIP_MIN_SAMPLES samples there): the sensor's range, not the movement."""
+    out = np.zeros(acc.shape[0], dtype=bool)
+    for ax in range(acc.shape[1]):
+        x = np.abs(acc[:, ax])
+        top = x >= float(x.max()) - 1e-9
+        if int(np.count_nonzero(top)) >= CLIP_MIN_SAMPLES:
+            out |= top
+    return out
+
+
+def _takeoff_impulse(
+    t: FloatArray,
+    mag: FloatArray,
+    sm: FloatArray,
+    i_off: int,
+    one_g: float,
+    clipped: NDArray[np.bool_],
+) -> float | None:
+    """∫(|acc| − 1 g) dt (m/s) over IMPULSE_WINDOW_S before the take-off at sample i_off, if
+    it starts from rest: None after a flight in that window (free fall reached: a continuous
+    hop) or where the sensor clipped (the integral is unknown)."""
+    i0 = int(np.searchsorted(t, t[i_off] - IMPULSE_WINDOW_S))
+    # an earlier flight reached free fall; the take-off's own descent into flight (smoothed
+    # |acc| already low up to i_off) is not an earlier one
+    low = sm[i0 : i_off + 1] < FLIGHT_G
+    i_end = i0 + int(np.flatnonzero(~low)[-1]) if (~low).any() else i0
+    if (
+        i_off - i0 < 2
+        or bool((mag[i0:i_end] < FREE_FALL_G).any())
+        or bool(clipped[i0 : i_off + 1].any())
+    ):
+        return None
+    x = mag[i0 : i_off + 1] - one_g
+    return float(np.sum(0.5 * (x[1:] + x[:-1]) * np.diff(t[i0 : i_off + 1]))) * G
+
+
 def _mean_dir(acc: FloatArray, t: FloatArray, t0: float, t1: float) -> FloatArray | None:
     i, j = np.searchsorted(t, [t0, t1])
     if j - i < 2:
@@ -216,6 +283,9 @@ def detect_hops_segment(
     sm, screened = _screen(t, mag, fs)
     period = 1.0 / fs
     out: list[tuple[float, float]] = []
+    drops: list[tuple[float, float]] = []
+    one_g: float | None = None
+    clipped: NDArray[np.bool_] | None = None
     for a, b in screened:
         if a == 0 or b >= n:
             continue
@@ -285,13 +355,20 @@ def detect_hops_segment(
             w = np.linalg.norm(gyro[i : j + 1], axis=1)
             if w.size and float(np.median(w)) > MAX_FLIGHT_GYRO_DPS:
                 continue
+        if one_g is None or clipped is None:
+            one_g, clipped = _one_g(mag), _clipped(acc)
+        impulse = _takeoff_impulse(t, mag, sm, i + 1, one_g, clipped)
+        if impulse is not None and impulse < TAKEOFF_IMPULSE_FRAC * G * (t_land - t_off) / 2:
+            drops.append((t_off, t_land))  # a drop from rest: no push (it still ends a contact)
+            continue
         out.append((t_off, t_land))
     # Running also has flight phases, but most of them fail the hop checks (the thigh swings
     # through them); keep a hop only if most free-fall dips around it are hops too.
     out = _reject_running(out, t, sm)
     if out and screened.shape[0]:
         ct = t[np.clip(screened[:, 0], 0, n - 1)]
-        acc_t = np.array([o[0] for o in out])
+        # drops are free falls accounted for (a drop jump's step off the box)
+        acc_t = np.array([o[0] for o in out + drops])
         kept = []
         for o in out:
             nc = int(np.sum(np.abs(ct - o[0]) <= NEIGHBOUR_S))
@@ -300,10 +377,12 @@ def detect_hops_segment(
                 kept.append(o)
         out = kept
     hops: list[Hop] = []
-    for q, (t_off, t_land) in enumerate(out):
+    landings = sorted([o[1] for o in out] + [d[1] for d in drops])
+    for t_off, t_land in out:
         contact = None
-        if q > 0:
-            c = t_off - out[q - 1][1]
+        k = bisect.bisect_left(landings, t_off)
+        if k > 0:
+            c = t_off - landings[k - 1]
             if 0 < c <= MAX_CONTACT_S:
                 contact = round(c, 4)
         fl = t_land - t_off

@@ -287,4 +287,24 @@ def test_free_running_shallow_rep_needs_a_full_set_around_it() -> None:
     tw, gdir, _ = _hinges(pair, rest_s=4.0, seed=6)
     std_mag = np.full(tw.size, 0.01)
     m = rdl_mod.guided_mounting(gdir, std_mag)
-    assert len(rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=False)) == 2
+    assert rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=False) == []  # and the two neither
+    assert len(rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=True)) == 3
+
+
+def test_free_running_hinges_tens_of_seconds_apart_are_no_set() -> None:
+    """Three stoops to pick things up, 20 s apart, are no RDL set: a set's reps follow each
+    other. The same hinges 4 s apart are one; one long pause inside a set does not drop it."""
+    hinge = (18.0, 1.2, 0.8, 1.2)
+    tw, gdir, _ = _hinges([hinge] * 3, rest_s=20.0, seed=7)
+    std_mag = np.full(tw.size, 0.01)
+    m = rdl_mod.guided_mounting(gdir, std_mag)
+    assert rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=False) == []
+    assert len(rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=True)) == 3
+    tw, gdir, _ = _hinges([hinge] * 3, rest_s=4.0, seed=7)
+    std_mag = np.full(tw.size, 0.01)
+    assert len(rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=False)) == 3
+    # a set of five with a 20 s pause after the third rep (a zero-pitch "rep" is the pause)
+    tw, gdir, _ = _hinges([hinge] * 3 + [(0.0, 0.1, 12.0, 0.1)] + [hinge] * 2, 4.0, seed=8)
+    std_mag = np.full(tw.size, 0.01)
+    m = rdl_mod.guided_mounting(gdir, std_mag)
+    assert len(rdl_mod.detect_rdl(tw, gdir, std_mag, m, guided=False)) == 5

@@ -22,6 +22,7 @@ count shallow reps (GUIDED_SHALLOW_DEG) once the set has begun.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,6 +77,11 @@ GUIDED_SHALLOW_REL = 1.0 / 3.0
 #: ... and it turns at the bottom: held there at most this long (s). A heavy-slow-resistance RDL
 #: reverses with at most a brief pause; a weight shift to another stance stays for seconds.
 GUIDED_SHALLOW_HOLD_S = 2.0
+#: Free-running, a set's reps follow each other: at least MIN_REPS["rdl"] of its clear reps in
+#: a row, each starting within RHYTHM_GAP_S (s) of the previous one's end (a heavy-slow-
+#: resistance set rests a few seconds between reps at most). Bending down to pick things up
+#: recurs, but tens of seconds apart; one longer pause inside a real set does not drop it.
+RHYTHM_GAP_S = 10.0
 #: Rows of the gravity direction turned into pitch at a time (bounded temporaries).
 PITCH_BLOCK = 1 << 16
 
@@ -97,6 +103,7 @@ PARAMETERS = {
     "guided_shallow_deg": GUIDED_SHALLOW_DEG,
     "guided_shallow_rel": GUIDED_SHALLOW_REL,
     "guided_shallow_hold_s": GUIDED_SHALLOW_HOLD_S,
+    "rhythm_gap_s": RHYTHM_GAP_S,
 }
 
 
@@ -238,7 +245,10 @@ def detect_rdl(
         # free-running: shallow reps join sets of clear reps, never make one up
         clear = _in_full_sets(clear)
     out: list[RdlRep] = []
+    in_sets = {r.start_s for r in clear}
     for r in found:
+        if r.pitch_deg >= MIN_PITCH_DEG and r.start_s not in in_sets:
+            continue  # free-running: not in a set of reps in rhythm
         if r.pitch_deg < MIN_PITCH_DEG:
             if r.pitch_deg < GUIDED_SHALLOW_REL * typical:
                 continue
@@ -253,10 +263,27 @@ def detect_rdl(
 
 
 def _in_full_sets(clear: list[RdlRep]) -> list[RdlRep]:
-    """The clear reps that belong to a set of at least MIN_REPS["rdl"] clear reps."""
+    """The clear reps that belong to a set of at least MIN_REPS["rdl"] clear reps, of which
+    that many follow each other in rhythm (at most RHYTHM_GAP_S apart)."""
     sets = group_sets("rdl", [(r.start_s, r.end_s) for r in clear])
-    keep = sorted(k for st in sets if st.reps >= MIN_REPS["rdl"] for k in st.members)
+    keep = sorted(
+        k
+        for st in sets
+        if st.reps >= MIN_REPS["rdl"] and _longest_rhythm([clear[j] for j in st.members])
+        >= MIN_REPS["rdl"]
+        for k in st.members
+    )
     return [clear[k] for k in keep]
+
+
+def _longest_rhythm(reps: list[RdlRep]) -> int:
+    """The most reps in a row (by start) with at most RHYTHM_GAP_S from one's end to the next."""
+    reps = sorted(reps, key=lambda r: r.start_s)
+    best = run = 1 if reps else 0
+    for prev, r in pairwise(reps):
+        run = run + 1 if r.start_s - prev.end_s <= RHYTHM_GAP_S else 1
+        best = max(best, run)
+    return best
 
 
 def _candidates(

@@ -181,3 +181,15 @@ def test_without_mounting_reps_are_one_sided_and_knee_rolling_is_not() -> None:
     inc[tw > tw[-1] - 13.0] = 5.0
     res = detect_bridges(tw, _gdir(inc, rot), np.full(tw.size, 0.02), UNKNOWN)
     assert not res.reps and not res.holds
+
+
+def test_a_knee_sliding_a_little_for_a_while_is_no_hold_but_a_lift_is() -> None:
+    """Hook-lying at 135°: the knee slides 8° down and stays 30 s (a shift of posture), then a
+    real hold lifts the hips (thigh to 100°) for 20 s."""
+    knots = [(0.0, 135.0), (20.0, 135.0), (2.0, 127.0), (30.0, 127.0), (2.0, 135.0),
+             (20.0, 135.0), (3.0, 100.0), (20.0, 100.0), (3.0, 135.0), (20.0, 135.0)]
+    tw, inc = _profile(knots)
+    res = detect_with_mounting(tw, _gdir(inc), np.full(tw.size, 0.02), M)
+    assert len(res.holds) == 1 and not res.reps
+    assert 18.0 <= res.holds[0].hold_s <= 24.0
+    assert res.holds[0].start_s > 70.0

@@ -64,6 +64,11 @@ REP_MIN_S = 0.8
 #: longer than this (s) is a drift of posture.
 MAX_PHASE_S = 10.0
 HOLD_MIN_S = 10.0
+#: Free-running, a hold lifts the hips off the floor: the thigh turns at least this far (deg;
+#: ≈ 10 cm of hip lift for a 45 cm thigh). A knee sliding a little down and back in
+#: hook-lying (6–10°) for a while is a shift of posture, not a hold (shallow reps still count:
+#: they are out and back within seconds). Every simulated hold turned the thigh ≥ 25°.
+HOLD_MIN_AMP_DEG = 15.0
 #: Bridges are slow: mean std of |acc| over a rep must stay below this (g).
 MAX_MOVEMENT_G = 0.15
 #: Out-of-sagittal fraction allowed for the direction change of a rep (|Δg·ml| / |Δg|).
@@ -96,6 +101,7 @@ PARAMETERS = {
     "rep_min_s": REP_MIN_S,
     "max_phase_s": MAX_PHASE_S,
     "hold_min_s": HOLD_MIN_S,
+    "hold_min_amp_deg": HOLD_MIN_AMP_DEG,
     "max_movement_g": MAX_MOVEMENT_G,
     "max_ml_fraction": MAX_ML_FRACTION,
     "two_sided_ratio": TWO_SIDED_RATIO,
@@ -126,7 +132,9 @@ class BridgeResult:
     holds: tuple[BridgeHold, ...]
 
 
-def _to_events(exs: list[Excursion], std_mag: FloatArray, offset: int) -> BridgeResult:
+def _to_events(
+    exs: list[Excursion], std_mag: FloatArray, offset: int, hold_min_amp: float = 0.0
+) -> BridgeResult:
     reps: list[BridgeRep] = []
     holds: list[BridgeHold] = []
     for e in exs:
@@ -139,6 +147,8 @@ def _to_events(exs: list[Excursion], std_mag: FloatArray, offset: int) -> Bridge
             continue
         t0, t1 = round(e.t_start, 2), round(e.t_end, 2)
         if e.hold_s >= HOLD_MIN_S:
+            if e.amplitude_deg < hold_min_amp:
+                continue  # held there, but the hips were not lifted: a shift of posture
             holds.append(BridgeHold(t0, t1, round(e.hold_s, 2), round(e.amplitude_deg, 1)))
         else:
             reps.append(BridgeRep(t0, t1, round(e.amplitude_deg, 1)))
@@ -286,7 +296,7 @@ def detect_with_mounting(
         if lying is not None:
             keep = _on_the_floor(keep, inc[a:b], lying[a:b])
         keep = _within_sets(keep, min_amp)
-        res = _to_events(keep, std_mag, a)
+        res = _to_events(keep, std_mag, a, HOLD_MIN_AMP_DEG)
         reps.extend(res.reps)
         holds.extend(res.holds)
     return BridgeResult(tuple(reps), tuple(holds))

@@ -276,3 +276,28 @@ def test_a_sensor_left_on_a_table_does_not_pull_the_mounting() -> None:
     p2 = prepare(t, acc, gyro, fs)
     u = np.array(estimate_mounting(p2).long_axis)
     assert np.degrees(np.arccos(np.clip(u @ u0, -1, 1))) < 2.0
+
+
+def test_a_short_walk_to_the_mat_with_standing_around_it_gives_the_mounting() -> None:
+    """7 s of walking alone is too little to trust (under 10 s); quiet standing next to it in
+    the same orientation confirms it, so posture and the mounting-based detectors run."""
+    from tests.simulator import Mounting as SimMounting
+    from tests.simulator import Segment, SensorSpec, simulate
+
+    segs = [Segment("standing", 10.0), Segment("walking", 7.0), Segment("standing", 10.0),
+            Segment("lying", 8.0, variant="hook"), Segment("bridge", reps=8),
+            Segment("lying", 5.0, variant="hook"), Segment("standing", 5.0)]
+    rec, _truth = simulate(segs, seed=600, spec=SensorSpec(rate_hz=52.0),
+                          mounting=SimMounting(leg="left", site="lateral", roll_deg=70.0))
+    a = analyze(rec)
+    assert a.mounting.known
+    assert not any(s.stage == "posture" for s in a.skipped)
+    r, _ = SimMounting(leg="left", site="lateral", roll_deg=70.0).frames()
+    assert np.degrees(np.arccos(np.clip(a.mounting.u @ r[2], -1, 1))) < 10
+    assert [(s.exercise, s.reps) for s in a.sets] == [("bridge", 8)]
+    # the same walk with no standing around it is not enough
+    bare = [Segment("walking", 7.0), Segment("lying", 8.0, variant="hook"),
+            Segment("bridge", reps=8), Segment("lying", 5.0, variant="hook")]
+    rec2, _ = simulate(bare, seed=600, spec=SensorSpec(rate_hz=52.0),
+                       mounting=SimMounting(leg="left", site="lateral", roll_deg=70.0))
+    assert not analyze(rec2).mounting.known

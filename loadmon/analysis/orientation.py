@@ -353,8 +353,11 @@ def estimate_mounting(p: Prepared, f: EpochFeatures | None = None) -> Mounting:
             if float(a @ tilt) < 0:
                 a = -a
     del still
-    # 10 s of walking in the chosen cluster gives 0.5 (known), 20 s or more 1.0
-    conf = min(1.0, int(keep.sum()) / 200.0)
+    # 10 s of walking in the chosen cluster gives 0.5 (known), 20 s or more 1.0; quiet
+    # standing next to that walking in the same orientation confirms it as much again, up to
+    # the walking's own time (a short walk to the mat, standing before and after it)
+    nk = int(keep.sum())
+    conf = min(1.0, (nk + min(max(best_score, 0.0), float(nk))) / 200.0)
     return Mounting(
         long_axis=_t3(u),
         anterior_axis=_t3(a),

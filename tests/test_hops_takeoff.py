@@ -89,3 +89,39 @@ def test_the_sensors_own_one_g_is_the_reference() -> None:
     """A 6 % scale error would integrate to 0.9 m/s over the window: it is taken out."""
     t, acc = drop_jump()
     assert len(hops_mod.detect_hops_segment(t, acc * 1.06, None, FS, UNKNOWN)) == 1
+
+
+def test_low_rate_flights_are_not_read_short() -> None:
+    """A 0.30 s flight sampled at 25 Hz through an anti-alias filter: the push force falls to
+    zero over the last 80 ms before take-off, the landing is an impact. A fixed 0.35 g level
+    cuts ~30 ms off the flight; edges taken between the flight and the contact beside them do
+    not."""
+    from scipy.signal import resample_poly
+
+    fine = 200.0
+
+    def ramp(d: float, g0: float, g1: float) -> np.ndarray:
+        return np.linspace(g0, g1, round(d * fine), endpoint=False)
+
+    mag = np.concatenate(
+        [
+            ramp(2.0, 1.0, 1.0),
+            ramp(0.3, 0.6, 0.6),
+            ramp(0.22, 2.2, 2.2),
+            ramp(0.08, 2.2, 0.0),
+            ramp(0.3, 0.0, 0.0),
+            ramp(0.03, 3.5, 3.5),
+            ramp(0.04, 2.5, 2.5),
+            ramp(0.2, 1.5, 1.5),
+            ramp(2.0, 1.0, 1.0),
+        ]
+    )
+    acc = np.column_stack([0.05 * mag, 0.1 * mag, mag])
+    errors = []
+    for offset in range(8):  # where the 25 Hz samples fall relative to the edges
+        low = resample_poly(acc[offset:], 1, 8, axis=0, padtype="edge")
+        t = np.arange(low.shape[0]) / 25.0
+        found = hops_mod.detect_hops_segment(t, low, None, 25.0, UNKNOWN)
+        assert len(found) == 1
+        errors.append(found[0].flight_s - 0.3)
+    assert abs(float(np.median(errors))) < 0.015

@@ -87,6 +87,16 @@ TAKEOFF_IMPULSE_FRAC = 0.5
 IMPULSE_WINDOW_S = 1.5
 ONE_G_BAND = 0.1
 CLIP_MIN_SAMPLES = 3
+#: Below this sample rate (Hz) the sample period (≥ 25 ms) is longer than the take-off and
+#: landing transitions themselves (10–20 ms): the sensor's anti-alias filter spreads each edge
+#: over a sample or two, so a fixed low level is crossed late at take-off and early at landing
+#: (flights read 40 ms short at 25 Hz). There each edge is where |acc| crosses
+#: SMEARED_EDGE_FRAC of the way from the flight's median to the sample beside the edge (that
+#: sample is itself on the smeared shoulder, so the edge lies below half-way). The fraction was
+#: calibrated on development recordings (25 Hz through a windowed-sinc anti-alias filter):
+#: median signed error −40 ms at a fixed 0.35 g, +19 ms at half-way, −5 ms at 0.3.
+SMEARED_EDGE_HZ = 40.0
+SMEARED_EDGE_FRAC = 0.3
 #: Contact time is only reported between hops closer than this (s).
 MAX_CONTACT_S = 1.0
 #: Samples missing at the take-off or landing crossing (a step longer than this many periods)
@@ -129,6 +139,8 @@ PARAMETERS = {
     "takeoff_impulse_frac": TAKEOFF_IMPULSE_FRAC,
     "impulse_window_s": IMPULSE_WINDOW_S,
     "one_g_band": ONE_G_BAND,
+    "smeared_edge_hz": SMEARED_EDGE_HZ,
+    "smeared_edge_frac": SMEARED_EDGE_FRAC,
     "clip_min_samples": CLIP_MIN_SAMPLES,
     "height": "h = g t^2 / 8",
     "chunk_samples": CHUNK_SAMPLES,
@@ -210,6 +222,28 @@ def _screen(t: FloatArray, mag: FloatArray, fs: float) -> tuple[FloatArray, IntA
     p0 = np.searchsorted(t, t[lo_i] - PUSH_WINDOW_S)
     pmax = np.maximum.reduceat(mag, np.stack([p0, lo_i + 1], axis=1).ravel())[::2]
     return sm, cand[(mins < FREE_FALL_G) & (pmax >= PUSH_G)]
+
+
+def _mid_level_edges(t: FloatArray, mag: FloatArray, i: int, j: int) -> tuple[float, float]:
+    """Take-off and landing of the flight mag[i+1:j] (i, j: the samples either side of it)
+    where |acc| crosses SMEARED_EDGE_FRAC of the way from the flight's median to the contact
+    level beside each edge (the higher of the two samples beyond it)."""
+    n = mag.size
+    low = float(np.median(mag[i + 1 : j]))
+    lv = low + SMEARED_EDGE_FRAC * (float(mag[max(0, i - 1) : i + 1].max()) - low)
+    q = i
+    while q > 0 and mag[q] < lv:  # the last sample at or above the level before the flight
+        q -= 1
+    while q < j - 1 and mag[q + 1] >= lv:
+        q += 1
+    t_off = _crossing(t, mag, q, lv)
+    lv = low + SMEARED_EDGE_FRAC * (float(mag[j : min(n, j + 2)].max()) - low)
+    q = j - 1
+    while q < n - 2 and mag[q + 1] < lv:  # the first sample at or above the level after it
+        q += 1
+    while q > i + 1 and mag[q] >= lv:
+        q -= 1
+    return t_off, _crossing(t, mag, q, lv)
 
 
 def _one_g(mag: FloatArray) -> float:
@@ -324,6 +358,8 @@ def detect_hops_segment(
             t[j] - t[j - 1] > MAX_STEP_PERIODS * period
         ):
             continue  # take-off or landing fell in lost samples: its time is unknown
+        if fs < SMEARED_EDGE_HZ:
+            t_off, t_land = _mid_level_edges(t, mag, i, j)
         p0, p1 = np.searchsorted(t, [t_off - PUSH_WINDOW_S, t_off])
         if p1 <= p0 or float(mag[p0:p1].max()) < PUSH_G:
             continue

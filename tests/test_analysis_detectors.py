@@ -16,7 +16,7 @@ from loadmon.analysis.orientation import (
     forward_tilt,
 )
 from loadmon.analysis.pipeline import Analysis, analyze
-from loadmon.analysis.prepare import prepare, split_segments
+from loadmon.analysis.prepare import prepare, split_segments, unit
 from loadmon.recording import Recording, read_recording
 
 DATA = Path(__file__).parent / "data"
@@ -142,22 +142,18 @@ def test_acc_only_anterior_axis_comes_from_the_forward_tilts() -> None:
 def test_too_few_forward_tilts_leave_the_anterior_axis_to_the_walking_swing() -> None:
     """Under TILT_MIN_S of forward tilt there is nothing to take the axis from."""
     u = np.array([0.0, 0.0, 1.0])
-    tilted = unit_rows(np.array([[0.5, 0.0, 1.0]] * 20 + [[0.0, 0.0, 1.0]] * 500))
+    tilted = unit(np.array([[0.5, 0.0, 1.0]] * 20 + [[0.0, 0.0, 1.0]] * 500))
     worn = np.ones(tilted.shape[0], dtype=bool)
     assert forward_tilt(tilted, u, worn) is None
-    more = unit_rows(np.array([[0.5, 0.05, 1.0]] * 40 + [[0.0, 0.0, 1.0]] * 500))
+    more = unit(np.array([[0.5, 0.05, 1.0]] * 40 + [[0.0, 0.0, 1.0]] * 500))
     a = forward_tilt(more, u, np.ones(more.shape[0], dtype=bool))
     assert a is not None and a @ np.array([1.0, 0.0, 0.0]) > 0.99
     # tilts every which way (no consistent forward direction) are not trusted
-    ring = unit_rows(np.array([[0.4 * np.cos(q), 0.4 * np.sin(q), 1.0]
+    ring = unit(np.array([[0.4 * np.cos(q), 0.4 * np.sin(q), 1.0]
                                for q in np.linspace(0, 2 * np.pi, 60, endpoint=False)]))
     assert forward_tilt(ring, u, np.ones(60, dtype=bool)) is None
     # ... and the tilts of a sensor off the body do not count
     assert forward_tilt(more, u, np.zeros(more.shape[0], dtype=bool)) is None
-
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 def test_floor_lookalikes_are_not_bridges() -> None:

@@ -97,6 +97,22 @@ CLIP_MIN_SAMPLES = 3
 #: median signed error −40 ms at a fixed 0.35 g, +19 ms at half-way, −5 ms at 0.3.
 SMEARED_EDGE_HZ = 40.0
 SMEARED_EDGE_FRAC = 0.3
+#: Gait rhythm (the legs alternate). Free-fall dips whose starts follow each other within
+#: GAIT_LINK_S (s) form a rhythm; with at least GAIT_MIN_DIPS of them its cycle P is the median
+#: interval, and the 3-axis specific force over the rhythm (mean removed) is autocorrelated at
+#: P/2, P and 2P (each the best lag within ±GAIT_LAG_TOL of it). A hop cycle is one contact and
+#: one flight, both legs together: every cycle looks like the last, r(P) ≈ r(2P), and half a
+#: cycle later the signal is in antiphase (r(P/2) ≤ −0.5 in real hop sets). Running has a
+#: flight every step but the sensor thigh alternates between its own stance and its swing, so
+#: a cycle resembles the one two steps back more than the one before (step vs stride
+#: regularity, Moe-Nilssen & Helbostad 2004): r(2P) − r(P) ≥ GAIT_ALTERNATION. Walking dips
+#: once per stride (the sensor leg's swing), and the other leg's step half a stride later looks
+#: like the first: r(P/2) ≥ GAIT_HALF_CYCLE_R. Either makes the rhythm gait: no hops in it.
+GAIT_LINK_S = 1.5
+GAIT_MIN_DIPS = 4
+GAIT_LAG_TOL = 0.15
+GAIT_ALTERNATION = 0.12
+GAIT_HALF_CYCLE_R = -0.2
 #: Contact time is only reported between hops closer than this (s).
 MAX_CONTACT_S = 1.0
 #: Samples missing at the take-off or landing crossing (a step longer than this many periods)
@@ -132,6 +148,11 @@ PARAMETERS = {
     "max_mean_inclination_deg": MAX_MEAN_INCLINATION_DEG,
     "max_flight_gyro_dps": MAX_FLIGHT_GYRO_DPS,
     "max_contact_s": MAX_CONTACT_S,
+    "gait_link_s": GAIT_LINK_S,
+    "gait_min_dips": GAIT_MIN_DIPS,
+    "gait_lag_tol": GAIT_LAG_TOL,
+    "gait_alternation": GAIT_ALTERNATION,
+    "gait_half_cycle_r": GAIT_HALF_CYCLE_R,
     "neighbour_s": NEIGHBOUR_S,
     "run_link_s": RUN_LINK_S,
     "hidden_flight_g": HIDDEN_FLIGHT_G,
@@ -299,6 +320,49 @@ def _mean_dir(acc: FloatArray, t: FloatArray, t0: float, t1: float) -> FloatArra
     return out
 
 
+def _best_corr(x: FloatArray, lag_s: float, fs: float) -> float:
+    """Largest normalised vector autocorrelation of the rows of `x` within ±GAIT_LAG_TOL of
+    `lag_s`."""
+    n = x.shape[0]
+    lag = lag_s * fs
+    lo, hi = max(1, int(np.floor(lag * (1 - GAIT_LAG_TOL)))), int(np.ceil(lag * (1 + GAIT_LAG_TOL)))
+    best = -1.0
+    for L in range(lo, min(hi, n - 2) + 1):
+        a, b = x[:-L], x[L:]
+        den = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
+        if den > 0:
+            best = max(best, float(np.sum(a * b)) / den)
+    return best
+
+
+def gait_spans(
+    t: FloatArray, acc: FloatArray, sm: FloatArray, fs: float
+) -> list[tuple[float, float]]:
+    """Spans (s) of rhythmic free-fall dips that are gait, not hops (see GAIT_*)."""
+    dips = runs(sm < FLIGHT_G)
+    if dips.shape[0] < GAIT_MIN_DIPS:
+        return []
+    starts = t[np.clip(dips[:, 0], 0, t.size - 1)]
+    ends = t[np.clip(dips[:, 1], 0, t.size - 1)]
+    out: list[tuple[float, float]] = []
+    first = 0
+    for k in range(1, starts.size + 1):
+        if k < starts.size and starts[k] - starts[k - 1] <= GAIT_LINK_S:
+            continue
+        if k - first >= GAIT_MIN_DIPS:
+            period = float(np.median(np.diff(starts[first:k])))
+            t0, t1 = float(starts[first]) - 0.25 * period, float(ends[k - 1]) + 0.25 * period
+            i, j = np.searchsorted(t, [t0, t1])
+            if (j - i) >= 3.3 * period * fs:
+                x = acc[i:j] - acc[i:j].mean(axis=0)
+                r_half = _best_corr(x, 0.5 * period, fs)
+                r1, r2 = _best_corr(x, period, fs), _best_corr(x, 2 * period, fs)
+                if r2 - r1 >= GAIT_ALTERNATION or r_half >= GAIT_HALF_CYCLE_R:
+                    out.append((t0, t1))
+        first = k
+    return out
+
+
 def detect_hops_segment(
     t: FloatArray,
     acc: FloatArray,
@@ -316,6 +380,13 @@ def detect_hops_segment(
     k, mgap = _smooth_len(fs), round(MERGE_S * fs)
     sm, screened = _screen(t, mag, fs)
     period = 1.0 / fs
+    gait = gait_spans(t, acc, sm, fs)
+    if gait and screened.shape[0]:
+        st = t[np.clip(screened[:, 0], 0, n - 1)]
+        in_gait = np.zeros(st.size, dtype=bool)
+        for g0, g1 in gait:
+            in_gait |= (st >= g0) & (st <= g1)
+        screened = screened[~in_gait]
     out: list[tuple[float, float]] = []
     drops: list[tuple[float, float]] = []
     one_g: float | None = None

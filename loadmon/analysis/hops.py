@@ -105,14 +105,22 @@ SMEARED_EDGE_FRAC = 0.3
 #: cycle later the signal is in antiphase (r(P/2) ≤ −0.5 in real hop sets). Running has a
 #: flight every step but the sensor thigh alternates between its own stance and its swing, so
 #: a cycle resembles the one two steps back more than the one before (step vs stride
-#: regularity, Moe-Nilssen & Helbostad 2004): r(2P) − r(P) ≥ GAIT_ALTERNATION. Walking dips
-#: once per stride (the sensor leg's swing), and the other leg's step half a stride later looks
-#: like the first: r(P/2) ≥ GAIT_HALF_CYCLE_R. Either makes the rhythm gait: no hops in it.
+#: regularity, Moe-Nilssen & Helbostad 2004): r(2P) − r(P) ≥ GAIT_ALTERNATION. Walking has no
+#: flight at all, but a loose phone or a fast swing dips once per stride: a regular rhythm
+#: (max(r(P), r(2P)) ≥ GAIT_REGULAR_R) whose dips fill at most GAIT_MAX_DUTY of the cycle. A hop
+#: cycle is a flight and a contact of comparable length (the flight ≥ a third of the cycle in
+#: rebound hopping; 0.4–0.55 in real and simulated sets), a walking swing dips for 5–20 % of the
+#: stride. Either makes the rhythm gait: no hops in it. Side-to-side hops alternate too, but
+#: sideways: with the mounting's axes known, an alternation mostly mediolateral (≥
+#: GAIT_LATERAL_FRAC of the energy of x(t) − x(t + P)) is lateral hopping; a running thigh
+#: alternates in the sagittal plane.
 GAIT_LINK_S = 1.5
 GAIT_MIN_DIPS = 4
 GAIT_LAG_TOL = 0.15
 GAIT_ALTERNATION = 0.12
-GAIT_HALF_CYCLE_R = -0.2
+GAIT_REGULAR_R = 0.6
+GAIT_MAX_DUTY = 0.25
+GAIT_LATERAL_FRAC = 0.5
 #: Contact time is only reported between hops closer than this (s).
 MAX_CONTACT_S = 1.0
 #: Samples missing at the take-off or landing crossing (a step longer than this many periods)
@@ -152,7 +160,9 @@ PARAMETERS = {
     "gait_min_dips": GAIT_MIN_DIPS,
     "gait_lag_tol": GAIT_LAG_TOL,
     "gait_alternation": GAIT_ALTERNATION,
-    "gait_half_cycle_r": GAIT_HALF_CYCLE_R,
+    "gait_regular_r": GAIT_REGULAR_R,
+    "gait_max_duty": GAIT_MAX_DUTY,
+    "gait_lateral_frac": GAIT_LATERAL_FRAC,
     "neighbour_s": NEIGHBOUR_S,
     "run_link_s": RUN_LINK_S,
     "hidden_flight_g": HIDDEN_FLIGHT_G,
@@ -335,8 +345,20 @@ def _best_corr(x: FloatArray, lag_s: float, fs: float) -> float:
     return best
 
 
+def _sideways(x: FloatArray, period: float, fs: float, m: Mounting | None) -> bool:
+    """Whether the cycle-to-cycle alternation of `x` is mostly mediolateral (needs the
+    mounting's axes; unknown → False)."""
+    ml = None if m is None or not m.known else m.m
+    lag = round(period * fs)
+    if ml is None or lag < 1 or lag >= x.shape[0]:
+        return False
+    d = x[:-lag] - x[lag:]
+    tot = float(np.sum(d * d))
+    return tot > 0 and float(np.sum((d @ ml) ** 2)) / tot >= GAIT_LATERAL_FRAC
+
+
 def gait_spans(
-    t: FloatArray, acc: FloatArray, sm: FloatArray, fs: float
+    t: FloatArray, acc: FloatArray, sm: FloatArray, fs: float, m: Mounting | None = None
 ) -> list[tuple[float, float]]:
     """Spans (s) of rhythmic free-fall dips that are gait, not hops (see GAIT_*)."""
     dips = runs(sm < FLIGHT_G)
@@ -355,9 +377,11 @@ def gait_spans(
             i, j = np.searchsorted(t, [t0, t1])
             if (j - i) >= 3.3 * period * fs:
                 x = acc[i:j] - acc[i:j].mean(axis=0)
-                r_half = _best_corr(x, 0.5 * period, fs)
                 r1, r2 = _best_corr(x, period, fs), _best_corr(x, 2 * period, fs)
-                if r2 - r1 >= GAIT_ALTERNATION or r_half >= GAIT_HALF_CYCLE_R:
+                duty = float(np.median(ends[first:k] - starts[first:k])) / period
+                alternates = r2 - r1 >= GAIT_ALTERNATION and not _sideways(x, period, fs, m)
+                short_dips = max(r1, r2) >= GAIT_REGULAR_R and duty <= GAIT_MAX_DUTY
+                if alternates or short_dips:
                     out.append((t0, t1))
         first = k
     return out
@@ -380,7 +404,7 @@ def detect_hops_segment(
     k, mgap = _smooth_len(fs), round(MERGE_S * fs)
     sm, screened = _screen(t, mag, fs)
     period = 1.0 / fs
-    gait = gait_spans(t, acc, sm, fs)
+    gait = gait_spans(t, acc, sm, fs, m)
     if gait and screened.shape[0]:
         st = t[np.clip(screened[:, 0], 0, n - 1)]
         in_gait = np.zeros(st.size, dtype=bool)

@@ -60,6 +60,7 @@ def parameters() -> dict[str, Any]:
         "rdl": dict(rdl_mod.PARAMETERS),
         "hops": dict(hops_mod.PARAMETERS),
         "sets": dict(sets_mod.PARAMETERS),
+        "events": {"event_gap_s": EVENT_GAP_S},
     }
 
 
@@ -273,7 +274,19 @@ def analyze_arrays(
             labels[i:j] = posture_mod.NONE
 
     # bridges
-    if exercise in (None, "bridge", "bridge_hold"):
+    if exercise is None and not m.known:
+        # Free-running with no mounting, a bridge can only be told from the trajectory's own
+        # geometry, and straight-leg raises, clams, the superman, trunk flexion and sitting
+        # down trace the same one-sided arcs: no event is better than a wrong one. Guided
+        # mode (the patient names the set) and a remembered mounting still count bridges.
+        skipped.append(
+            SkippedStage(
+                "bridges",
+                "mounting unknown (no walking, none recalled): free-running bridges are not "
+                "counted; name the exercise (--exercise bridge) or walk a few steps first",
+            )
+        )
+    elif exercise in (None, "bridge", "bridge_hold"):
         lying_mask = None
         if labels is not None:
             # lying by posture, or knee clearly above hip right now (short rests between
@@ -299,16 +312,8 @@ def analyze_arrays(
             ]
             if exercise == "bridge_hold":
                 reps_out = []
-        add_exercise(events, all_sets, "bridge", "bridge_rep", reps_out)
-        add_exercise(events, all_sets, "bridge_hold", "bridge_hold", holds_out)
-        if exercise is None and not m.known:
-            skipped.append(
-                SkippedStage(
-                    "bridges.sagittal_check",
-                    "mounting unknown: bridges only from the trajectory's own geometry, "
-                    f"≥ {bridges_mod.MIN_AMP_NO_MOUNTING_DEG:g}° one-sided excursions",
-                )
-            )
+        add_exercise(events, all_sets, "bridge", "bridge_rep", reps_out, gaps=gaps)
+        add_exercise(events, all_sets, "bridge_hold", "bridge_hold", holds_out, gaps=gaps)
 
     # RDL
     if exercise in (None, "rdl"):
@@ -325,6 +330,7 @@ def analyze_arrays(
                 [(r.start_s, r.end_s, r.fields()) for r in rdl],
                 # guided: the patient said these are RDLs, so a set of one counts
                 min_reps=rdl_mod.GUIDED_MIN_SET_REPS if exercise == "rdl" else None,
+                gaps=gaps,
             )
         else:
             skipped.append(SkippedStage("rdl", "mounting unknown: thigh pitch cannot be measured"))
@@ -347,6 +353,7 @@ def analyze_arrays(
             )
             for h in hops
         ],
+        gaps=gaps,
     )
 
     # posture events (bridge reps and holds happen lying down, whatever the thigh angle)
@@ -356,7 +363,9 @@ def analyze_arrays(
                 i, j = np.searchsorted(tw, [e.start_s, e.end_s])
                 labels[i:j] = posture_mod.CLASSES.index("lying")
         bouts = posture_mod.bouts_on(tw, segments_w, labels)
-    sit_bouts = sitting_mod.sitting_bouts(bouts)
+    sit_bouts = sitting_mod.sitting_bouts(
+        bouts, [(a, b) for a, b in gaps if b - a > EVENT_GAP_S]
+    )
     for b in bouts:
         if b.kind != "sitting":
             events.append(Event(b.kind, b.start_s, b.end_s))
@@ -402,6 +411,40 @@ def analyze_arrays(
     )
 
 
+#: Gaps in the samples longer than this (s) end every event (reps, holds, hops, sitting
+#: bouts): lowering and lifting again takes at least two phases of 0.6 s plus a touch at the
+#: bottom, so a longer gap may hide the end of a hold or a whole rep. Shorter gaps are packet
+#: loss inside a movement that goes on (a 1 s dropout in a 40 s hold does not end it).
+EVENT_GAP_S = 2.0
+
+
+def gap_free(
+    items: list[tuple[float, float, dict[str, Any]]],
+    gaps: list[tuple[float, float]],
+    etype: str,
+) -> list[tuple[float, float, dict[str, Any]]]:
+    """No event spans a gap in the samples longer than EVENT_GAP_S: what happened there is
+    unknown. A rep or hop across one is dropped; a hold is cut to its longest gap-free part,
+    and kept while that part is still a hold (≥ bridges.HOLD_MIN_S)."""
+    gaps = [(a, b) for a, b in gaps if b - a > EVENT_GAP_S]
+    if not gaps or not items:
+        return items
+    out = []
+    for s, e, extra in items:
+        inside = [(a, b) for a, b in gaps if a < e and b > s]
+        if not inside:
+            out.append((s, e, extra))
+            continue
+        if etype != "bridge_hold":
+            continue
+        edges = [s] + [x for a, b in inside for x in (a, b)] + [e]
+        pieces = [(edges[k], edges[k + 1]) for k in range(0, len(edges), 2)]
+        a, b = max(pieces, key=lambda p: p[1] - p[0])
+        if b - a >= bridges_mod.HOLD_MIN_S:
+            out.append((a, b, {**extra, "hold_s": round(b - a, 2)}))
+    return out
+
+
 def add_exercise(
     events: list[Event],
     all_sets: list[sets_mod.ExerciseSet],
@@ -409,9 +452,11 @@ def add_exercise(
     etype: str,
     items: list[tuple[float, float, dict[str, Any]]],
     min_reps: int | None = None,
+    gaps: list[tuple[float, float]] | None = None,
 ) -> None:
     """Group `items` into sets (dropping sets under `min_reps`, default the free-running
-    sets.MIN_REPS) and append their events and sets."""
+    sets.MIN_REPS) and append their events and sets; none spans one of `gaps`."""
+    items = gap_free(items, gaps or [], etype)
     if not items:
         return
     least = sets_mod.MIN_REPS[exercise] if min_reps is None else min_reps

@@ -42,7 +42,10 @@ from loadmon.analysis.sets import MIN_REPS, SET_GAP_S, group_sets
 UPRIGHT_DEG = 60.0
 #: Pitch excursion limits (deg) and hysteresis.
 MIN_PITCH_DEG = 8.0
-MAX_PEAK_DEG = 50.0
+#: An RDL keeps the shin near vertical and softens the knee by 15–25°, so the thigh tilts at
+#: most ~35° from vertical; a half squat bends the knee 60–90° with the shin tilting forward,
+#: and takes the thigh to 42–50° (measured on real half and single-leg squats).
+MAX_PEAK_DEG = 40.0
 #: Tempo limits (s): each phase at least, the whole rep at most.
 MIN_PHASE_S = 0.6
 MAX_REP_S = 20.0
@@ -308,8 +311,8 @@ def _candidates(
             continue
         for e in find_excursions(s, min_pitch, dt=1.0 / WORK_HZ, keep=slow, times=tw[a:b]):
             i0, i1, ip = a + e.start, a + e.end, a + e.peak
-            if float(inc[ip]) > MAX_PEAK_DEG:
-                continue
+            if float(inc[ip]) > MAX_PEAK_DEG or e.amplitude_deg > MAX_PEAK_DEG:
+                continue  # the thigh tilted as far as a squat takes it
             if e.rise_s < MIN_PHASE_S or e.fall_s < MIN_PHASE_S:
                 continue
             if e.t_end - e.t_start > MAX_REP_S:

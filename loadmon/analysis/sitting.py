@@ -32,13 +32,20 @@ class SittingBout:
         return self.end_s - self.start_s
 
 
-def sitting_bouts(bouts: Sequence[Bout]) -> list[SittingBout]:
-    """Join sitting posture bouts separated by less than BREAK_S."""
+def sitting_bouts(
+    bouts: Sequence[Bout], gaps: Sequence[tuple[float, float]] = ()
+) -> list[SittingBout]:
+    """Join sitting posture bouts separated by less than BREAK_S; a gap in the samples ends a
+    bout (nothing is known of the time in it)."""
     sits = sorted((b for b in bouts if b.kind == "sitting"), key=lambda b: b.start_s)
     out: list[SittingBout] = []
     cur: list[Bout] = []
     for b in sits:
-        if cur and b.start_s - cur[-1].end_s >= BREAK_S:
+        # posture bouts already end at gaps; a gap between two of them is not a brief break
+        across_gap = bool(cur) and any(
+            cur[-1].end_s - 0.5 <= 0.5 * (a + g1) <= b.start_s + 0.5 for a, g1 in gaps
+        )
+        if cur and (b.start_s - cur[-1].end_s >= BREAK_S or across_gap):
             out.append(_make(cur))
             cur = []
         cur.append(b)

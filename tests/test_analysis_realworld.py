@@ -1,0 +1,99 @@
+"""Real people in ordinary life, floor and gym work (../shared/data/real2, skipped when absent):
+gait is no hops, look-alikes are no bridges or RDLs; and no event spans a gap in the samples."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from loadmon.analysis.pipeline import analyze
+from loadmon.recording import read_recording
+
+RECORDINGS = Path(__file__).parent / "data" / "recordings"
+
+
+def _count(shared: Path, name: str, *types: str, exercise: str | None = None) -> int:
+    a = analyze(read_recording(shared / "real2" / name), exercise=exercise)
+    return sum(len(a.events_of(t)) for t in types)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mobifall/mf_s03_JOG_1.csv",
+        "mobifall/mf_s03_JOG_2_acconly.csv",
+        "mobifall/mf_s03_JOG_3.csv",
+        "mobifall/mf_s04_WAL_1.csv",
+        "mobifall/mf_s04_WAL_1.csv",
+        "cmu/cmu_LeftThigh_Walk.csv",
+    ],
+)
+def test_jogging_and_walking_give_no_hops(shared_data: Path, name: str) -> None:
+    assert _count(shared_data, name, "hop") == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["mobifall/mf_s03_JUM_1.csv", "mobifall/mf_s04_JUM_1_acconly.csv", "mobifall/mf_s03_day.csv"],
+)
+def test_jumping_in_place_is_still_counted_beside_the_gait_rule(shared_data: Path, name: str) -> None:
+    n = _count(shared_data, name, "hop")
+    sets = 3 if "day" in name else 1
+    assert abs(n - 46 * sets) <= 2 * sets
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mex/mex_s01_ex07.csv",  # superman
+        "mex/mex_s02_ex04_1.csv",  # clam
+        "mex/mex_s02_ex07.csv",
+        "pt/pt_s1_e2_u4.csv",  # seated trunk flexion
+        "pt/pt_s1_e4_u3.csv",  # side-lying abduction
+        "pt/pt_s2_e3_u3.csv",  # supine straight-leg raise
+        "mobifall/mf_s03_SCH_all.csv",  # sitting down on a chair
+    ],
+)
+def test_floor_and_seated_lookalikes_give_no_bridges(shared_data: Path, name: str) -> None:
+    assert _count(shared_data, name, "bridge_rep", "bridge_hold") == 0
+
+
+@pytest.mark.parametrize("name", ["cmu/cmu_LeftThigh_SqHalfDL.csv", "cmu/cmu_LeftThigh_SqHalfSL.csv"])
+def test_half_squats_give_no_rdls(shared_data: Path, name: str) -> None:
+    assert _count(shared_data, name, "rdl_rep") == 0
+
+
+def test_without_a_mounting_free_running_bridges_are_skipped_and_said() -> None:
+    # A supine session with no walking: the mounting is unknown.
+    rec = read_recording(RECORDINGS / "floor_lookalikes_52hz.csv")
+    a = analyze(rec, mounting=None)
+    if a.mounting.known:
+        pytest.skip("this fixture has walking; the rule needs an unknown mounting")
+    assert not a.events_of("bridge_rep") and not a.events_of("bridge_hold")
+    assert any(s.stage == "bridges" for s in a.skipped)
+
+
+def test_no_event_spans_a_gap_in_the_samples() -> None:
+    rec = read_recording(RECORDINGS / "holds_52hz_gaps.csv")
+    before = analyze(rec)
+    holds = before.events_of("bridge_hold")
+    assert holds, "fixture must contain holds"
+    h = max(holds, key=lambda e: e.end_s - e.start_s)
+    # cut 3 s of samples out of the middle of the longest hold
+    mid = 0.5 * (h.start_s + h.end_s)
+    keep = (rec.t < mid - 1.5) | (rec.t > mid + 1.5)
+    cut = replace(rec, t=rec.t[keep], acc=rec.acc[keep],
+                  gyro=None if rec.gyro is None else rec.gyro[keep])
+    after = analyze(cut)
+    gap = (mid - 1.5, mid + 1.5)
+    for e in after.events:
+        if e.type in ("bridge_rep", "bridge_hold", "rdl_rep", "hop", "sitting"):
+            assert not (e.start_s < gap[0] and e.end_s > gap[1]), e
+    for e in after.events_of("bridge_hold"):
+        assert float(e.fields["hold_s"]) <= e.end_s - e.start_s + 0.05
+    # the same hold with all its samples is one event across that span
+    assert any(e.start_s < gap[0] and e.end_s > gap[1] for e in before.events_of("bridge_hold"))
+    assert np.isfinite([e.end_s for e in after.events]).all()

@@ -201,7 +201,8 @@ def realworld_table(t: RealTally | None) -> str:
         ex = float(np.mean(errs == 0))
         out.append(f"{'jump sets within ±1':<40} {w1:8.3f}  ≥ 0.95  "
                    f"{'met' if w1 >= 0.95 else 'NOT met'}  ({len(errs)} sets)")
-        out.append(f"{'jump sets exact':<40} {ex:8.3f}  ≥ 0.70  {'met' if ex >= 0.7 else 'NOT met'}")
+        out.append(f"{'jump sets exact':<40} {ex:8.3f}  ≥ 0.70  "
+                   f"{'met' if ex >= 0.7 else 'NOT met'}")
     if t.bridge_reps or t.bridge_sets:
         share = t.bridge_reps_on_top / t.bridge_reps if t.bridge_reps else 0.0
         within = sum(1 for _, n, r, rmax in t.bridge_sets if r - 1 <= n <= rmax)

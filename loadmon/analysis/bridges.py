@@ -73,6 +73,10 @@ HOLD_MIN_AMP_DEG = 15.0
 MAX_MOVEMENT_G = 0.15
 #: Out-of-sagittal fraction allowed for the direction change of a rep (|Δg·ml| / |Δg|).
 MAX_ML_FRACTION = 0.6
+#: ... and the rep's rotation (start → peak) is about the mediolateral axis, within this (deg):
+#: the hips lift by turning the thigh about the knee in the sagittal plane. Knee rolling turns
+#: the hook-lying thigh about the body's long axis, 60–80° away from the thigh's ML axis.
+MAX_AXIS_DEG = 45.0
 #: Two-sided excursions (knee rolling) are rejected when the opposite side reaches this ratio.
 TWO_SIDED_RATIO = 0.5
 #: Without a mounting, reps must share their rotation axis within this angle (deg).
@@ -104,6 +108,7 @@ PARAMETERS = {
     "hold_min_amp_deg": HOLD_MIN_AMP_DEG,
     "max_movement_g": MAX_MOVEMENT_G,
     "max_ml_fraction": MAX_ML_FRACTION,
+    "max_axis_deg": MAX_AXIS_DEG,
     "two_sided_ratio": TWO_SIDED_RATIO,
     "same_axis_deg": SAME_AXIS_DEG,
     "opposite_window_s": OPPOSITE_WINDOW_S,
@@ -171,6 +176,54 @@ def _orient_to_rest(s: FloatArray) -> tuple[FloatArray, float, float]:
     return s, up, dn
 
 
+#: Guided polarity without a mounting, from the hips going up: a bridge lifts the hips, and
+#: the thigh turns about the knee, so the sensor rises with them on the lift and sinks on the
+#: lowering. For slow movements |acc| − 1 g is the vertical acceleration (to first order, and
+#: whatever the sensor's orientation); integrated twice over each crossing of the arc's
+#: mid-level (±LIFT_WINDOW_S, still to still: zero net velocity change), it gives the sensor's
+#: rise. The side of the arc that the sensor rises into is the top. Used when the median rise
+#: into one side and the median rise into the other differ by LIFT_MIN_CM or more, with at
+#: least LIFT_MIN_CROSSINGS crossings; else the time-dominant rest, as before. (With a known
+#: mounting the top is where the thigh is nearer horizontal: the smaller inclination.)
+LIFT_WINDOW_S = 1.5
+LIFT_MIN_CM = 1.0
+LIFT_MIN_CROSSINGS = 2
+
+
+def _rise_cm(mag: FloatArray, i: int, j: int) -> float:
+    """The sensor's vertical displacement (cm) from bin i to bin j, still to still."""
+    m = np.asarray(mag[i:j], dtype=np.float64)
+    if m.size < 6:
+        return 0.0
+    dt = 1.0 / WORK_HZ
+    a = (m - float(np.median(np.r_[m[:3], m[-3:]]))) * 9.80665
+    a -= a.mean()
+    v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)])
+    v -= np.linspace(v[0], v[-1], v.size)
+    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt)) * 100.0
+
+
+def orient_by_lift(s: FloatArray, mag: FloatArray) -> FloatArray | None:
+    """`s` signed so that positive is the side the sensor rises into (the bridge top), or
+    None when the lifts do not tell (see LIFT_*)."""
+    lo, hi = np.percentile(s, [5, 95])
+    mid = 0.5 * (lo + hi)
+    above = s >= mid
+    k = np.flatnonzero(above[1:] != above[:-1]) + 1
+    w = round(LIFT_WINDOW_S * WORK_HZ)
+    into_high: list[float] = []
+    into_low: list[float] = []
+    for c in k:
+        i, j = max(0, int(c) - w), min(s.size, int(c) + w)
+        (into_high if above[c] else into_low).append(_rise_cm(mag, i, j))
+    if not into_high or not into_low or len(into_high) + len(into_low) < LIFT_MIN_CROSSINGS:
+        return None
+    score = float(np.median(into_high)) - float(np.median(into_low))
+    if abs(score) < LIFT_MIN_CM:
+        return None
+    return s if score > 0 else -s
+
+
 def _same_axis(exs: list[Excursion], gdir: FloatArray) -> list[Excursion]:
     """Bridge reps all rotate the thigh about the same (mediolateral) axis; knee rolling turns it
     about opposite axes to either side. Keep the reps about the common axis, none if there is
@@ -193,15 +246,26 @@ def detect_geometric(
     min_amp: float,
     rel: float,
     reject_two_sided: bool,
+    mag: FloatArray | None = None,
+    m: Mounting | None = None,
 ) -> BridgeResult:
-    """Bridges from the principal plane of the gravity-direction trajectory (no mounting)."""
+    """Bridges from the principal plane of the gravity-direction trajectory. The top is the
+    side nearer horizontal when the mounting `m` is known, else the side the sensor rises into
+    (`orient_by_lift`, from the work-rate mean |acc| `mag`), else away from the time-dominant
+    rest."""
     if tw.size < 20:
         return BridgeResult((), ())
     quiet = std_mag < MAX_MOVEMENT_G
     use = gdir[quiet] if quiet.sum() >= 20 else gdir
     c, e1, _ = principal_plane(use)
     s = signed_angle(gdir, c, e1)
-    s = _orient_to_rest(s)[0]
+    oriented: FloatArray | None = None
+    if m is not None and m.known:
+        inc = inclination_deg(gdir, m)
+        oriented = s if float(np.corrcoef(s, inc)[0, 1]) < 0 else -s
+    elif mag is not None and mag.size == s.size:
+        oriented = orient_by_lift(s, mag)
+    s = oriented if oriented is not None else _orient_to_rest(s)[0]
     cands = find_excursions(s, min_amp, dt=1.0 / WORK_HZ, times=tw)
     if not cands:
         return BridgeResult((), ())
@@ -289,6 +353,10 @@ def detect_with_mounting(
                 n = float(np.linalg.norm(dg))
                 if n > 1e-6 and abs(float(dg @ ml)) / n > MAX_ML_FRACTION:
                     continue
+                axis = np.cross(gdir[a + e.start], gdir[a + e.peak])
+                na = float(np.linalg.norm(axis))
+                if na > 1e-6 and abs(float(axis @ ml)) / na < np.cos(np.radians(MAX_AXIS_DEG)):
+                    continue  # turned about another axis (knee rolling), not lifted
             keep.append(e)
         for ra, rb in raised:
             keep.extend(_raised_reps(tw, gdir, inc, slow, a, ra, rb))
@@ -432,11 +500,14 @@ def detect_bridges(
     *,
     guided: bool = False,
     lying: NDArray[np.bool_] | None = None,
+    mag: FloatArray | None = None,
 ) -> BridgeResult:
-    """Bridge reps and holds: guided (the recording is bridges) or free-running."""
+    """Bridge reps and holds: guided (the recording is bridges) or free-running. `mag`: the
+    work-rate mean |acc| (g), for the guided polarity without a mounting."""
     if guided:
         return detect_geometric(
-            tw, gdir, std_mag, min_amp=MIN_AMP_GUIDED_DEG, rel=GUIDED_REL, reject_two_sided=False
+            tw, gdir, std_mag, min_amp=MIN_AMP_GUIDED_DEG, rel=GUIDED_REL,
+            reject_two_sided=False, mag=mag, m=m,
         )
     if m.known:
         return detect_with_mounting(tw, gdir, std_mag, m, lying=lying)

@@ -121,6 +121,17 @@ GAIT_ALTERNATION = 0.12
 GAIT_REGULAR_R = 0.6
 GAIT_MAX_DUTY = 0.25
 GAIT_LATERAL_FRAC = 0.5
+#: At 40 Hz and above, flight edges from the signal's shape, not a fixed |acc| level: a
+#: rotating thigh (or a phone rattling in a pocket) reads 0.2–0.5 g in flight, not 0, so a
+#: fixed 0.35 g level is crossed inside the flight and cut both ends (real flights read ~40 ms
+#: short). Each transition is anchored at half-way between the flight's own level (its median)
+#: and the contact plateau beside it (the largest |acc| within PLATEAU_S outside the flight),
+#: above any rattle; the take-off is where the fall comes within EDGE_RISE_G of the flight
+#: level (the ground reaction has ended), the landing where the rise leaves it (the impact
+#: begins). EDGE_RISE_G is the 0.35 g of the fixed level less the ~0.1 g a quiet free fall
+#: reads at the thigh, so a still thigh in flight gets the same edges as before.
+EDGE_RISE_G = 0.25
+PLATEAU_S = 0.15
 #: Contact time is only reported between hops closer than this (s).
 MAX_CONTACT_S = 1.0
 #: Samples missing at the take-off or landing crossing (a step longer than this many periods)
@@ -172,6 +183,8 @@ PARAMETERS = {
     "one_g_band": ONE_G_BAND,
     "smeared_edge_hz": SMEARED_EDGE_HZ,
     "smeared_edge_frac": SMEARED_EDGE_FRAC,
+    "edge_rise_g": EDGE_RISE_G,
+    "plateau_s": PLATEAU_S,
     "clip_min_samples": CLIP_MIN_SAMPLES,
     "height": "h = g t^2 / 8",
     "chunk_samples": CHUNK_SAMPLES,
@@ -253,6 +266,43 @@ def _screen(t: FloatArray, mag: FloatArray, fs: float) -> tuple[FloatArray, IntA
     p0 = np.searchsorted(t, t[lo_i] - PUSH_WINDOW_S)
     pmax = np.maximum.reduceat(mag, np.stack([p0, lo_i + 1], axis=1).ravel())[::2]
     return sm, cand[(mins < FREE_FALL_G) & (pmax >= PUSH_G)]
+
+
+def _plateau_edges(t: FloatArray, mag: FloatArray, i: int, j: int) -> tuple[float, float]:
+    """Take-off and landing of the flight mag[i+1:j] at the feet of its two transitions.
+
+    Levels: the flight's own (its median: not 0 g on a rotating thigh or a rattling phone) and
+    the contact plateau beside each edge (the largest |acc| within PLATEAU_S outside it). Each
+    transition is found at its half-way level (above the rattle of a loose phone in flight);
+    from there the take-off is where the fall reaches the flight level (the ground
+    reaction has ended) and the landing where the rise leaves it (the impact begins), each
+    within EDGE_RISE_G of the flight level."""
+    n = mag.size
+    low = float(np.median(mag[i + 1 : j]))
+    dt = float(np.median(np.diff(t[i : j + 1])))
+    w = max(2, round(PLATEAU_S / max(dt, 1e-6)))
+    c_off = float(mag[max(0, i - w) : i + 1].max())
+    c_land = float(mag[j : min(n, j + w + 1)].max())
+    core = i + 1 + int(np.argmin(mag[i + 1 : j]))
+    # take-off: the last sample at or above half-way before the core, then forward to the foot
+    half = low + 0.5 * (c_off - low)
+    q = core
+    while q > 0 and mag[q] < half:
+        q -= 1
+    foot = min(low + EDGE_RISE_G, half)
+    while q < core and mag[q + 1] >= foot:
+        q += 1
+    t_off = _crossing(t, mag, q, foot) if q < core else float(t[core])
+    # landing: the first sample at or above half-way after the core, then back to the foot
+    half = low + 0.5 * (c_land - low)
+    r = core
+    while r < n - 1 and mag[r] < half:
+        r += 1
+    foot = min(low + EDGE_RISE_G, half)
+    while r > core and mag[r - 1] >= foot:
+        r -= 1
+    t_land = _crossing(t, mag, r - 1, foot) if r > core else float(t[core])
+    return t_off, t_land
 
 
 def _mid_level_edges(t: FloatArray, mag: FloatArray, i: int, j: int) -> tuple[float, float]:
@@ -359,14 +409,16 @@ def _sideways(x: FloatArray, period: float, fs: float, m: Mounting | None) -> bo
 
 def gait_spans(
     t: FloatArray, acc: FloatArray, sm: FloatArray, fs: float, m: Mounting | None = None
-) -> list[tuple[float, float]]:
-    """Spans (s) of rhythmic free-fall dips that are gait, not hops (see GAIT_*)."""
+) -> list[tuple[float, float, str]]:
+    """Spans (s) of rhythmic free-fall dips that are gait, not hops (see GAIT_*), with their
+    kind: "running" (a flight every step, the legs alternating) or "walking" (a swing dip once
+    a stride)."""
     dips = runs(sm < FLIGHT_G)
     if dips.shape[0] < GAIT_MIN_DIPS:
         return []
     starts = t[np.clip(dips[:, 0], 0, t.size - 1)]
     ends = t[np.clip(dips[:, 1], 0, t.size - 1)]
-    out: list[tuple[float, float]] = []
+    out: list[tuple[float, float, str]] = []
     first = 0
     for k in range(1, starts.size + 1):
         if k < starts.size and starts[k] - starts[k - 1] <= GAIT_LINK_S:
@@ -382,7 +434,7 @@ def gait_spans(
                 alternates = r2 - r1 >= GAIT_ALTERNATION and not _sideways(x, period, fs, m)
                 short_dips = max(r1, r2) >= GAIT_REGULAR_R and duty <= GAIT_MAX_DUTY
                 if alternates or short_dips:
-                    out.append((t0, t1))
+                    out.append((t0, t1, "running" if alternates else "walking"))
         first = k
     return out
 
@@ -394,8 +446,10 @@ def detect_hops_segment(
     fs: float,
     m: Mounting,
     mag: FloatArray | None = None,
+    gait_out: list[tuple[float, float, str]] | None = None,
 ) -> list[Hop]:
-    """Hops in one gap-free run of native samples (`mag` = |acc| if already known)."""
+    """Hops in one gap-free run of native samples (`mag` = |acc| if already known); the gait
+    rhythms found on the way are appended to `gait_out`."""
     n = t.size
     if n < 8:
         return []
@@ -405,10 +459,12 @@ def detect_hops_segment(
     sm, screened = _screen(t, mag, fs)
     period = 1.0 / fs
     gait = gait_spans(t, acc, sm, fs, m)
+    if gait_out is not None:
+        gait_out.extend(gait)
     if gait and screened.shape[0]:
         st = t[np.clip(screened[:, 0], 0, n - 1)]
         in_gait = np.zeros(st.size, dtype=bool)
-        for g0, g1 in gait:
+        for g0, g1, _kind in gait:
             in_gait |= (st >= g0) & (st <= g1)
         screened = screened[~in_gait]
     out: list[tuple[float, float]] = []
@@ -455,6 +511,8 @@ def detect_hops_segment(
             continue  # take-off or landing fell in lost samples: its time is unknown
         if fs < SMEARED_EDGE_HZ:
             t_off, t_land = _mid_level_edges(t, mag, i, j)
+        else:
+            t_off, t_land = _plateau_edges(t, mag, i, j)
         p0, p1 = np.searchsorted(t, [t_off - PUSH_WINDOW_S, t_off])
         if p1 <= p0 or float(mag[p0:p1].max()) < PUSH_G:
             continue
@@ -531,8 +589,9 @@ def detect_hops(
     segments: IntArray,
     m: Mounting,
     mag: FloatArray | None = None,
+    gait_out: list[tuple[float, float, str]] | None = None,
 ) -> list[Hop]:
-    """Hops over all gap-free segments.
+    """Hops over all gap-free segments (gait rhythms found on the way go to `gait_out`).
 
     Bounded memory: a first pass over CHUNK_SAMPLES at a time finds the screened candidate
     flights; the detector then runs on windows around clusters of them (everything a hop's
@@ -544,7 +603,7 @@ def detect_hops(
             out.extend(
                 detect_hops_segment(
                     t[lo:hi], acc[lo:hi], None if gyro is None else gyro[lo:hi], fs, m,
-                    None if mag is None else mag[lo:hi],
+                    None if mag is None else mag[lo:hi], gait_out,
                 )
             )
     return out

@@ -26,7 +26,7 @@ from loadmon.analysis import sitting as sitting_mod
 from loadmon.analysis.orientation import Mounting
 from loadmon.recording import Recording
 
-VERSION = "loadmon-analysis 0.6.0"
+VERSION = "loadmon-analysis 0.7.0"
 EXERCISES = ("bridge", "bridge_hold", "rdl", "hops")
 STAGES = (
     "prepare",
@@ -222,13 +222,17 @@ def analyze_arrays(
     f = orientation_mod.epoch_features(p, lean=True)
     # Only the features need the |acc| streams (the mounting takes what it needs of them
     # from `f`): release them (bounded memory on day-long recordings).
+    # Guided bridges keep the mean |acc| (the lift's vertical acceleration, one float32 a bin).
+    magw = p.magw if exercise in ("bridge", "bridge_hold") else _EMPTY_W
     p = replace(p, magw=_EMPTY_W, mag2w=_EMPTY_W)
 
     # orientation
     fresh = orientation_mod.estimate_mounting(p, f)
+    m = orientation_mod.check_mounting(mounting, fresh) if mounting is not None else fresh
+    # Without a mounting, gait is still gait: the walking bins need no axes.
+    walking_bins = orientation_mod.walking_mask(f) if not m.known else None
     # Only the mounting needs the walking features: release them before posture.
     f = replace(f, walk_cand=None, walk_hf=None)
-    m = orientation_mod.check_mounting(mounting, fresh) if mounting is not None else fresh
     if gyro is None:
         skipped.append(
             SkippedStage(
@@ -241,16 +245,18 @@ def analyze_arrays(
     all_sets: list[sets_mod.ExerciseSet] = []
 
     # posture
-    bouts: list[posture_mod.Bout] = []
     if m.known:
         labels = posture_mod.classify(p, f, m)
     else:
-        labels = None
+        assert walking_bins is not None
+        labels = posture_mod.classify_movement(f, walking_bins)
+        del walking_bins
         skipped.append(
             SkippedStage(
                 "posture",
                 "mounting unknown: no walking period to learn the thigh's long axis from "
-                "(and none recalled)",
+                "(and none recalled): walking and running only; sitting, standing and lying "
+                "need the axis",
             )
         )
 
@@ -265,13 +271,21 @@ def analyze_arrays(
 
     # hops (before posture events, so hopping is not reported as running)
     hops: list[hops_mod.Hop] = []
+    gait: list[tuple[float, float, str]] = []
     if exercise in (None, "hops"):
-        hops = hops_mod.detect_hops(t, acc, gyro, fs, segments, m)
+        hops = hops_mod.detect_hops(t, acc, gyro, fs, segments, m, gait_out=gait)
     hop_sets = sets_mod.group_sets("hops", [(h.takeoff_s, h.landing_s) for h in hops])
-    if labels is not None:
-        for hs in hop_sets:
-            i, j = np.searchsorted(tw, [hs.start_s - 1.0, hs.end_s + 1.0])
-            labels[i:j] = posture_mod.NONE
+    # a rhythm of flights every step with the legs alternating is running, whatever the
+    # movement intensity reads (a phone clipping at 2 g under-reads a jog)
+    run_i = posture_mod.CLASSES.index("running")
+    for g0, g1, kind in gait:
+        if kind == "running":
+            i, j = np.searchsorted(tw, [g0, g1])
+            labels[i:j] = run_i
+    labels = posture_mod.sitting_inside_running(labels)
+    for hs in hop_sets:
+        i, j = np.searchsorted(tw, [hs.start_s - 1.0, hs.end_s + 1.0])
+        labels[i:j] = posture_mod.NONE
 
     # bridges
     if exercise is None and not m.known:
@@ -288,13 +302,14 @@ def analyze_arrays(
         )
     elif exercise in (None, "bridge", "bridge_hold"):
         lying_mask = None
-        if labels is not None:
+        if m.known:
             # lying by posture, or knee clearly above hip right now (short rests between
             # long-topped bridges are absorbed into the posture bouts around them)
             lying_mask = orientation_mod.inclination_deg(gdir, m) > posture_mod.KNEE_UP_LYING_DEG
             lying_mask |= labels == posture_mod.CLASSES.index("lying")
         br = bridges_mod.detect_bridges(
-            tw, gdir, std_mag, m, guided=exercise is not None, lying=lying_mask
+            tw, gdir, std_mag, m, guided=exercise is not None, lying=lying_mask,
+            mag=np.asarray(magw, dtype=np.float64) if magw.size else None,
         )
         del lying_mask
         rep_spans = [(r.start_s, r.end_s) for r in br.reps]
@@ -357,12 +372,11 @@ def analyze_arrays(
     )
 
     # posture events (bridge reps and holds happen lying down, whatever the thigh angle)
-    if labels is not None:
-        for e in events:
-            if e.type in ("bridge_rep", "bridge_hold"):
-                i, j = np.searchsorted(tw, [e.start_s, e.end_s])
-                labels[i:j] = posture_mod.CLASSES.index("lying")
-        bouts = posture_mod.bouts_on(tw, segments_w, labels)
+    for e in events:
+        if e.type in ("bridge_rep", "bridge_hold"):
+            i, j = np.searchsorted(tw, [e.start_s, e.end_s])
+            labels[i:j] = posture_mod.CLASSES.index("lying")
+    bouts = posture_mod.bouts_on(tw, segments_w, labels)
     sit_bouts = sitting_mod.sitting_bouts(
         bouts, [(a, b) for a, b in gaps if b - a > EVENT_GAP_S]
     )

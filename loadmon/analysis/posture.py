@@ -57,6 +57,11 @@ MIN_BOUT_S = {
     "cycling": 15.0,
 }
 
+#: A "sitting" of at most this long (s) with running on both sides is running: nobody sits down
+#: for a few seconds mid-jog, but a phone that turns in the pocket tilts the apparent thigh
+#: axis towards horizontal for a while.
+SIT_IN_RUN_MAX_S = 15.0
+
 PARAMETERS = {
     "sit_inclination_deg": SIT_INCLINATION_DEG,
     "knee_up_lying_deg": KNEE_UP_LYING_DEG,
@@ -69,6 +74,7 @@ PARAMETERS = {
     "nonwear_min_s": NONWEAR_MIN_S,
     "nonwear_window_s": NONWEAR_WINDOW_S,
     "min_bout_s": MIN_BOUT_S,
+    "sit_in_run_max_s": SIT_IN_RUN_MAX_S,
 }
 
 
@@ -122,6 +128,28 @@ def classify(p: Prepared, f: EpochFeatures, m: Mounting) -> NDArray[np.int8]:
         if b - a >= NONWEAR_MIN_S * 10:
             lab[a:b] = CLASSES.index("nonwear")
     return _merge_short(lab)
+
+
+def classify_movement(f: EpochFeatures, walking: NDArray[np.bool_]) -> NDArray[np.int8]:
+    """Class per work bin without a mounting: only what needs no axes. Running is sustained
+    vigorous movement (std of |acc| ≥ RUN_STD_G), walking the steady gait-frequency variation
+    (`orientation.walking_mask`); everything else stays unlabelled (NONE): sitting, standing
+    and lying are told apart by the thigh's inclination, which needs its long axis."""
+    lab = np.full(f.std_mag.size, NONE, dtype=np.int8)
+    lab[walking] = CLASSES.index("walking")
+    lab[f.std_mag >= RUN_STD_G] = CLASSES.index("running")
+    return _merge_short(lab)
+
+
+def sitting_inside_running(lab: NDArray[np.int8]) -> NDArray[np.int8]:
+    """Relabel short sitting runs between two running runs as running (SIT_IN_RUN_MAX_S)."""
+    sit, run = CLASSES.index("sitting"), CLASSES.index("running")
+    out = lab.copy()
+    for a, b in runs(lab == sit):
+        short = (b - a) <= SIT_IN_RUN_MAX_S * 10 and a > 0 and b < lab.size
+        if short and lab[a - 1] == run and lab[b] == run:
+            out[a:b] = run
+    return out
 
 
 #: Work bins classified at a time.

@@ -272,37 +272,33 @@ def _plateau_edges(t: FloatArray, mag: FloatArray, i: int, j: int) -> tuple[floa
     """Take-off and landing of the flight mag[i+1:j] at the feet of its two transitions.
 
     Levels: the flight's own (its median: not 0 g on a rotating thigh or a rattling phone) and
-    the contact plateau beside each edge (the largest |acc| within PLATEAU_S outside it). Each
-    transition is found at its half-way level (above the rattle of a loose phone in flight);
-    from there the take-off is where the fall reaches the flight level (the ground
-    reaction has ended) and the landing where the rise leaves it (the impact begins), each
-    within EDGE_RISE_G of the flight level."""
+    the contact plateau beside each edge (the peak |acc| within PLATEAU_S outside it). Each
+    transition is followed from its contact peak: down from the push peak past half-way to
+    where the fall comes within EDGE_RISE_G of the flight level (the ground reaction has
+    ended), and back from the impact peak past half-way to where the rise leaves it (the impact
+    begins). Starting from the contact side, a phone's rattle inside the flight never takes an
+    edge."""
     n = mag.size
     low = float(np.median(mag[i + 1 : j]))
     dt = float(np.median(np.diff(t[i : j + 1])))
     w = max(2, round(PLATEAU_S / max(dt, 1e-6)))
-    c_off = float(mag[max(0, i - w) : i + 1].max())
-    c_land = float(mag[j : min(n, j + w + 1)].max())
-    core = i + 1 + int(np.argmin(mag[i + 1 : j]))
-    # take-off: the last sample at or above half-way before the core, then forward to the foot
-    half = low + 0.5 * (c_off - low)
-    q = core
-    while q > 0 and mag[q] < half:
-        q -= 1
+    p0 = max(0, i - w)
+    q = p0 + int(np.argmax(mag[p0 : i + 1]))
+    half = low + 0.5 * (float(mag[q]) - low)
     foot = min(low + EDGE_RISE_G, half)
-    while q < core and mag[q + 1] >= foot:
+    while q < j - 1 and mag[q + 1] >= half:
         q += 1
-    t_off = _crossing(t, mag, q, foot) if q < core else float(t[core])
-    # landing: the first sample at or above half-way after the core, then back to the foot
-    half = low + 0.5 * (c_land - low)
-    r = core
-    while r < n - 1 and mag[r] < half:
-        r += 1
+    while q < j - 1 and mag[q + 1] >= foot:
+        q += 1
+    p1 = min(n, j + w + 1)
+    r = j + int(np.argmax(mag[j:p1]))
+    half = low + 0.5 * (float(mag[r]) - low)
     foot = min(low + EDGE_RISE_G, half)
-    while r > core and mag[r - 1] >= foot:
+    while r > q + 1 and mag[r - 1] >= half:
         r -= 1
-    t_land = _crossing(t, mag, r - 1, foot) if r > core else float(t[core])
-    return t_off, t_land
+    while r > q + 1 and mag[r - 1] >= foot:
+        r -= 1
+    return _crossing(t, mag, q, foot), _crossing(t, mag, r - 1, foot)
 
 
 def _mid_level_edges(t: FloatArray, mag: FloatArray, i: int, j: int) -> tuple[float, float]:

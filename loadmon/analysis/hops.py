@@ -116,6 +116,8 @@ SMEARED_EDGE_FRAC = 0.3
 #: alternates in the sagittal plane.
 GAIT_LINK_S = 1.5
 GAIT_MIN_DIPS = 4
+#: A rhythm longer than this (s) is judged a block at a time (bounded memory and work).
+GAIT_BLOCK_S = 60.0
 GAIT_LAG_TOL = 0.15
 GAIT_ALTERNATION = 0.12
 GAIT_REGULAR_R = 0.6
@@ -169,6 +171,7 @@ PARAMETERS = {
     "max_contact_s": MAX_CONTACT_S,
     "gait_link_s": GAIT_LINK_S,
     "gait_min_dips": GAIT_MIN_DIPS,
+    "gait_block_s": GAIT_BLOCK_S,
     "gait_lag_tol": GAIT_LAG_TOL,
     "gait_alternation": GAIT_ALTERNATION,
     "gait_regular_r": GAIT_REGULAR_R,
@@ -376,19 +379,30 @@ def _mean_dir(acc: FloatArray, t: FloatArray, t0: float, t1: float) -> FloatArra
     return out
 
 
-def _best_corr(x: FloatArray, lag_s: float, fs: float) -> float:
-    """Largest normalised vector autocorrelation of the rows of `x` within ±GAIT_LAG_TOL of
-    `lag_s`."""
-    n = x.shape[0]
-    lag = lag_s * fs
-    lo, hi = max(1, int(np.floor(lag * (1 - GAIT_LAG_TOL)))), int(np.ceil(lag * (1 + GAIT_LAG_TOL)))
-    best = -1.0
-    for L in range(lo, min(hi, n - 2) + 1):
-        a, b = x[:-L], x[L:]
-        den = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
-        if den > 0:
-            best = max(best, float(np.sum(a * b)) / den)
-    return best
+class _AutoCorr:
+    """Normalised vector autocorrelation of the rows of `x` at any lag, from one FFT per axis
+    (O(n log n) however long the rhythm) and cumulative energies."""
+
+    def __init__(self, x: FloatArray) -> None:
+        n = x.shape[0]
+        size = 1 << max(1, int(np.ceil(np.log2(2 * n))))
+        f = np.fft.rfft(x, size, axis=0)
+        self.raw = np.fft.irfft(np.sum(np.abs(f) ** 2, axis=1), size)[:n]
+        self.energy = np.concatenate([[0.0], np.cumsum(np.einsum("ij,ij->i", x, x))])
+        self.n = n
+
+    def at(self, lag: int) -> float:
+        head = self.energy[self.n - lag]  # rows 0 .. n-lag-1
+        tail = self.energy[self.n] - self.energy[lag]  # rows lag .. n-1
+        den = float(np.sqrt(head * tail))
+        return float(self.raw[lag]) / den if den > 0 else -1.0
+
+    def best(self, lag_s: float, fs: float) -> float:
+        """The largest value within ±GAIT_LAG_TOL of `lag_s`."""
+        lag = lag_s * fs
+        lo = max(1, int(np.floor(lag * (1 - GAIT_LAG_TOL))))
+        hi = min(int(np.ceil(lag * (1 + GAIT_LAG_TOL))), self.n - 2)
+        return max((self.at(L) for L in range(lo, hi + 1)), default=-1.0)
 
 
 def _sideways(x: FloatArray, period: float, fs: float, m: Mounting | None) -> bool:
@@ -419,20 +433,43 @@ def gait_spans(
     for k in range(1, starts.size + 1):
         if k < starts.size and starts[k] - starts[k - 1] <= GAIT_LINK_S:
             continue
-        if k - first >= GAIT_MIN_DIPS:
-            period = float(np.median(np.diff(starts[first:k])))
-            t0, t1 = float(starts[first]) - 0.25 * period, float(ends[k - 1]) + 0.25 * period
-            i, j = np.searchsorted(t, [t0, t1])
-            if (j - i) >= 3.3 * period * fs:
-                x = acc[i:j] - acc[i:j].mean(axis=0)
-                r1, r2 = _best_corr(x, period, fs), _best_corr(x, 2 * period, fs)
-                duty = float(np.median(ends[first:k] - starts[first:k])) / period
-                alternates = r2 - r1 >= GAIT_ALTERNATION and not _sideways(x, period, fs, m)
-                short_dips = max(r1, r2) >= GAIT_REGULAR_R and duty <= GAIT_MAX_DUTY
-                if alternates or short_dips:
-                    out.append((t0, t1, "running" if alternates else "walking"))
+        # a long rhythm (an hour's walk) is judged GAIT_BLOCK_S at a time: bounded memory
+        b0 = first
+        while k - b0 >= GAIT_MIN_DIPS:
+            b1 = int(np.searchsorted(starts, starts[b0] + GAIT_BLOCK_S))
+            if k - b1 < GAIT_MIN_DIPS or b1 - b0 < GAIT_MIN_DIPS:
+                b1 = k  # the tail joins the last block
+            span = _gait_block(t, acc, starts[b0:b1], ends[b0:b1], fs, m)
+            if span is not None:
+                out.append(span)
+            b0 = b1
         first = k
     return out
+
+
+def _gait_block(
+    t: FloatArray,
+    acc: FloatArray,
+    starts: FloatArray,
+    ends: FloatArray,
+    fs: float,
+    m: Mounting | None,
+) -> tuple[float, float, str] | None:
+    """The span and kind of one run of rhythmic dips if it is gait, else None."""
+    period = float(np.median(np.diff(starts)))
+    t0, t1 = float(starts[0]) - 0.25 * period, float(ends[-1]) + 0.25 * period
+    i, j = np.searchsorted(t, [t0, t1])
+    if (j - i) < 3.3 * period * fs:
+        return None
+    x = acc[i:j] - acc[i:j].mean(axis=0)
+    ac = _AutoCorr(x)
+    r1, r2 = ac.best(period, fs), ac.best(2 * period, fs)
+    duty = float(np.median(ends - starts)) / period
+    alternates = r2 - r1 >= GAIT_ALTERNATION and not _sideways(x, period, fs, m)
+    short_dips = max(r1, r2) >= GAIT_REGULAR_R and duty <= GAIT_MAX_DUTY
+    if alternates or short_dips:
+        return (t0, t1, "running" if alternates else "walking")
+    return None
 
 
 def detect_hops_segment(

@@ -147,3 +147,14 @@ def test_a_short_sitting_between_running_is_running() -> None:
     assert (out[180:260] == sit).all()  # followed by standing: a real sit-down
     long = np.array([run] * 50 + [sit] * 400 + [run] * 50, np.int8)
     assert (posture.sitting_inside_running(long)[50:450] == sit).all()  # 40 s: a real rest
+
+
+def test_a_pocket_placement_is_kept_and_analysed_like_a_thigh_sensor(tmp_path: Path) -> None:
+    from loadmon.recording import write_loadmon_csv
+
+    rec = read_recording(RECORDINGS / "hops_other_leg_52hz.csv")
+    pocket = tmp_path / "pocket.csv"
+    write_loadmon_csv(replace(rec, placement="pocket"), pocket)
+    a = analyze(read_recording(pocket))
+    assert a.recording["placement"] == "pocket"
+    assert len(a.events_of("hop")) == len(analyze(rec).events_of("hop")) > 0

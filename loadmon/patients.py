@@ -12,6 +12,9 @@ The patient log holds what the sensor cannot know. Each entry is a row of `log_e
     intervention  {"intervention": corticosteroid-injection | prp-injection | shockwave |
                                    dry-needling | surgery, "note": str}
     prescription  {"exercise": name, "kg": float, ...}  a physio's edit, effective from the date
+    check_in      {"red_flags": [kind, ...]}  the safety check-in ([] = nothing to report);
+                  kinds: protocols.RED_FLAG_KINDS
+    ack           {"rule": rule id, "note": str}  a clinician has seen a standing warning
 
 Phases live in `phase_history` (phase id, start date); the phase on a day is the latest entry
 starting on or before it. Dates are ISO `YYYY-MM-DD` local calendar days (see `loadmon.load`
@@ -19,7 +22,7 @@ for how sensor timestamps become days: UTC unless the patient has a `timezone`).
 
 Public API: add_patient, set_protocol, list_patient_summaries, get_patient_info, set_phase,
 phase_history, set_prescription, log_pain, log_rpe, log_set, log_visa_h, log_intervention,
-log_entries, parse_date, today.
+log_check_in, last_check_in, acknowledge, log_entries, parse_date, today.
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loadmon import storage
 from loadmon.errors import InputError
-from loadmon.protocols import INTERVENTION_KINDS, Protocol, get_protocol
+from loadmon.protocols import INTERVENTION_KINDS, RED_FLAG_KINDS, Protocol, get_protocol
 
-LOG_KINDS = ("pain", "rpe", "set", "visa_h", "intervention", "prescription")
+LOG_KINDS = ("pain", "rpe", "set", "visa_h", "intervention", "prescription", "check_in", "ack")
 
 
 @dataclass(frozen=True)
@@ -386,6 +389,57 @@ def log_intervention(
     pid = storage.get_patient(db, name)["id"]
     data = {"intervention": kind, "note": note}
     return _insert_log(db, pid, parse_date(on), "intervention", data)
+
+
+def log_check_in(
+    db: storage.Database,
+    name: str,
+    red_flags: list[str] | tuple[str, ...],
+    *,
+    none: bool = False,
+    on: str | date | None = None,
+) -> int:
+    """The safety check-in: the red flags the patient has (or `none=True`: nothing to report).
+
+    Any red flag becomes an alarm (rule `red_flag.<kind>`) on that day; see loadmon.alerts."""
+    flags = [str(f).strip() for f in red_flags]
+    if none and flags:
+        raise InputError("check-in: give --red-flag KIND ... or --none, not both")
+    if not none and not flags:
+        raise InputError(
+            f"check-in: give --red-flag KIND (one of: {', '.join(RED_FLAG_KINDS)}) or --none"
+        )
+    for f in flags:
+        if f not in RED_FLAG_KINDS:
+            raise InputError(
+                f"red-flag: expected one of {', '.join(RED_FLAG_KINDS)}, got {f!r}"
+            )
+    pid = storage.get_patient(db, name)["id"]
+    data = {"red_flags": sorted(set(flags), key=RED_FLAG_KINDS.index)}
+    return _insert_log(db, pid, parse_date(on), "check_in", data)
+
+
+def last_check_in(db: storage.Database, name: str, on: str | date | None = None) -> str | None:
+    """The date of the latest check-in on or before `on` (default today), or None."""
+    pid = storage.get_patient(db, name)["id"]
+    row = db.execute(
+        "SELECT max(date) FROM log_entries WHERE patient_id = ? AND kind = 'check_in' "
+        "AND date <= ?",
+        [pid, parse_date(on)],
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def acknowledge(
+    db: storage.Database, name: str, rule: str, *, note: str = "", on: str | date | None = None
+) -> int:
+    """A clinician has seen the standing warning `rule` (a milestone, red flag or surgery
+    warning stays visible until then); it stays silent until it is raised anew."""
+    rule = rule.strip()
+    if not rule:
+        raise InputError("rule: give the rule id of the warning (e.g. milestone.reassess)")
+    pid = storage.get_patient(db, name)["id"]
+    return _insert_log(db, pid, parse_date(on), "ack", {"rule": rule, "note": note})
 
 
 def log_entries(

@@ -638,7 +638,7 @@ def _parse(file: Path, data: Mapping[str, Any]) -> Protocol:
     if milestones.referral_after_days < 84 and not milestones.early_referral:
         raise t.fail(
             "referral_after_days",
-            "expected >= 84 (surgical referral not before 3 months of conservative care, "
+            "expected >= 84 (surgical referral never before 3 months of conservative care, "
             "docs/evidence.md); set early_referral = true to refer earlier on purpose",
         )
     if milestones.referral_by_days < milestones.referral_after_days:

@@ -250,7 +250,8 @@ def effective_base(cmp: Comparison, protocol: Protocol) -> dict[str, BoolArray]:
     for c in change:
         a, b = phases[pi[c - 1]], phases[pi[c]]
         for k in out:
-            if k == TOTAL or a.targets.get(k) != b.targets.get(k):
+            whole = k == TOTAL or protocol.categories[k].measure == "srpe"  # sums of all work
+            if whole or a.targets.get(k) != b.targets.get(k):
                 out[k][c : c + cd] = False
     return out
 
@@ -527,8 +528,10 @@ def _flare(ctx: _Ctx, alarm_day: BoolArray, usual_at: FloatArray) -> None:
 
 
 def _creeping(ctx: _Ctx) -> None:
-    """Weekly mean pain (next morning, else during) rising two weeks running."""
+    """Weekly mean pain (next morning, else during) rising two weeks running; the days of a
+    flare are left out (they already have their own alarm and advice)."""
     pain = np.where(np.isnan(ctx.morning), ctx.during, ctx.morning)
+    pain = np.where(ctx.flare, np.nan, pain)
     has = (~np.isnan(pain)).astype(np.float64)
     s = rolling_sum(np.nan_to_num(pain, nan=0.0), 7)
     c = rolling_sum(has, 7)

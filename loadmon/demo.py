@@ -135,7 +135,7 @@ def _sitting_day(day_index: int, rng: random.Random) -> dict[str, Any]:
     events = []
     t = 1800.0
     while t < 11.5 * 3600:
-        minutes = rng.uniform(95, 125) if heavy else rng.uniform(25, 50)
+        minutes = rng.uniform(95, 125) if heavy else rng.uniform(15, 28)
         end = min(t + minutes * 60, 12 * 3600 - 60)
         events.append({"type": "sitting", "start_s": round(t, 1), "end_s": round(end, 1)})
         t = end + rng.uniform(10, 25 if heavy else 60) * 60
@@ -352,7 +352,7 @@ def _log_day(data: Any, i: int, day: date, worked: bool, rng: random.Random) -> 
         rpe = 7 if i in SPIKE_DAYS else rng.choice([4, 5, 5, 6])
         data.log_rpe(day, rpe, 35.0 if i >= PHASE2_DAY else 15.0)
     if i % 7 == 0:
-        data.log_visa_h(day, 52 + i // 3)
+        data.log_visa_h(day, 52 + i // 2)
     if i == 30:
         data.log_set(
             day, "prone_curl" if "prone_curl" in data.exercises() else "bridge", 12, None, 5.0

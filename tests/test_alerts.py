@@ -199,7 +199,7 @@ def ref_rules(series: dict[str, list[float]]) -> set[tuple[str, int, str]]:
 
     def rebased(k: str, d: int) -> bool:
         # The planned move to phase 2 restarts the base of the categories whose band changes.
-        changed = k == "total" or p.phase("1").targets.get(k) != p.phase("2").targets.get(k)
+        changed = k in ("total", "srpe") or p.phase("1").targets.get(k) != p.phase("2").targets.get(k)
         return changed and PHASE2 <= d < PHASE2 + a.chronic_days
 
     def based(x: list[float], d: int, k: str = "") -> bool:

@@ -289,7 +289,42 @@ async def test_logging_pain_clears_the_prompt(tmp_path: Path) -> None:
         await pilot.press("escape", "1")
         await settle(pilot)
         prompt = app.screen.query_one("#today-prompt", Static)
-        assert "pain" not in str(prompt.render())
+        assert "pain" not in str(prompt.render()).splitlines()[0]  # line 2: the check-in
+
+
+async def test_check_in_form_raises_the_red_flag_and_ack_clears_it(tmp_path: Path) -> None:
+    from textual.widgets import Checkbox
+
+    app = real_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Weekly check-in" in text_of(app, "#today-prompt")
+        await pilot.press("l")
+        await settle(pilot)
+        app.screen.query_one("#log-tabs").active = "tab-check"
+        await pilot.pause()
+        await click(pilot, "#save-check")  # nothing ticked: not saved
+        await settle(pilot)
+        count = "SELECT count(*) FROM log_entries WHERE kind = 'check_in'"
+        assert db_rows(app.data.db_path, count) == [(0,)]
+        app.screen.query_one("#flag-numbness", Checkbox).value = True
+        await click(pilot, "#save-check")
+        await settle(pilot)
+        rows = db_rows(app.data.db_path, "SELECT data FROM log_entries WHERE kind = 'check_in'")
+        assert rows == [('{"red_flags": ["numbness"]}',)]
+        await pilot.press("escape", "1")
+        await settle(pilot)
+        assert "Weekly check-in" not in text_of(app, "#today-prompt")
+        alerts = app.screen.query_one("#today-warnings")
+        assert any(w["rule"] == "red_flag.numbness" and "phone your clinic today" in w["patient"]
+                   for w in alerts.warnings)  # fmt: skip
+        i = next(k for k, w in enumerate(alerts.warnings) if w["rule"] == "red_flag.numbness")
+        alerts.focus()
+        alerts.highlighted = i
+        await pilot.press("a")
+        await settle(pilot)
+        rows = db_rows(app.data.db_path, "SELECT data FROM log_entries WHERE kind = 'ack'")
+        assert len(rows) == 1 and '"rule": "red_flag.numbness"' in rows[0][0]
 
 
 async def test_help_and_quit(tmp_path: Path) -> None:

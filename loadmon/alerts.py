@@ -64,6 +64,7 @@ SEVERITY_ORDER, STANDING.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -207,8 +208,11 @@ class _Ctx:
         # Surgery: conservative-care rules stop from its day (unless on a post-op protocol).
         self.surgery = -1
         if not protocol.post_operative:
-            days = [raw.index(e["date"]) for e in raw.log
-                    if e["kind"] == "intervention" and e.get("intervention") == "surgery"]  # fmt: skip
+            days = [
+                raw.index(e["date"])
+                for e in raw.log
+                if e["kind"] == "intervention" and e.get("intervention") == "surgery"
+            ]
             self.surgery = min(days) if days else -1
         self.conservative = np.ones(n, dtype=bool)
         if self.surgery >= 0:
@@ -663,7 +667,7 @@ def _build_back(
     load = ctx.cmp.loads[k]
     n = load.shape[0]
     loaded = np.nonzero(load > 0)[0]
-    for a, b in zip(loaded[:-1], loaded[1:], strict=False):
+    for a, b in itertools.pairwise(loaded):
         gap = int(b - a - 1)
         if not on_d[b] or gap < brk_d[b]:
             continue

@@ -297,7 +297,9 @@ def read_daily(
     )
 
 
-def _set_kg(db: storage.Database, patient_id: int, lo: str, hi: str) -> dict[tuple[int, int], float]:
+def _set_kg(
+    db: storage.Database, patient_id: int, lo: str, hi: str
+) -> dict[tuple[int, int], float]:
     """(recording id, set index) -> the kg entered for that recorded set (sets without none)."""
     out: dict[tuple[int, int], float] = {}
     pos: dict[int, int] = {}

@@ -197,11 +197,15 @@ def day_status(db: storage.Database, patient: str, day: str | date | None = None
         "check_in": {"last": last_check, "due": check_due,
                      "every_days": proto.red_flags.check_in_days},
         "care": (
-            {"suspended": True, "since": min(surgery),
-             "reason": "surgery logged: conservative-care rules and prescriptions suspended; "
-                       "a post-operative protocol is needed"}
-            if suspended else {"suspended": False}
-        ),  # fmt: skip
+            {
+                "suspended": True,
+                "since": min(surgery),
+                "reason": "surgery logged: conservative-care rules and prescriptions suspended; "
+                "a post-operative protocol is needed",
+            }
+            if suspended
+            else {"suspended": False}
+        ),
         "prescribed": {
             name: {
                 "sets": dz.sets,

@@ -199,7 +199,8 @@ def ref_rules(series: dict[str, list[float]]) -> set[tuple[str, int, str]]:
 
     def rebased(k: str, d: int) -> bool:
         # The planned move to phase 2 restarts the base of the categories whose band changes.
-        changed = k in ("total", "srpe") or p.phase("1").targets.get(k) != p.phase("2").targets.get(k)
+        before, after = p.phase("1").targets.get(k), p.phase("2").targets.get(k)
+        changed = k in ("total", "srpe") or before != after
         return changed and PHASE2 <= d < PHASE2 + a.chronic_days
 
     def based(x: list[float], d: int, k: str = "") -> bool:
@@ -268,7 +269,8 @@ def ref_rules(series: dict[str, list[float]]) -> set[tuple[str, int, str]]:
             continue
         pre = sum(x[INJECTION - 7 : INJECTION])
         for d in range(INJECTION + 1, min(INJECTION + inj.window_days + 1, N_DAYS)):
-            if x[d] > 0 and pre > 0 and sum(x[d - 6 : d + 1]) > pre * (1 + inj.max_increase_pct / 100):
+            week = sum(x[d - 6 : d + 1])
+            if x[d] > 0 and pre > 0 and week > pre * (1 + inj.max_increase_pct / 100):
                 out.add(("injection.load_jump", d, k))
                 break
     return out
@@ -446,14 +448,12 @@ def test_milestone_stays_until_acknowledged(fresh_db: storage.Database) -> None:
     standing = [w for w in later["warnings"] if w["rule"] == "milestone.reassess"]
     assert [w["since"] for w in standing] == [day(28)]
     patients.acknowledge(fresh_db, "long", "milestone.reassess", note="seen", on=day(36))
-    assert not any(
-        w["rule"] == "milestone.reassess" for w in status.day_status(fresh_db, "long", day(40))["warnings"]
-    )
+    s = status.day_status(fresh_db, "long", day(40))
+    assert not any(w["rule"] == "milestone.reassess" for w in s["warnings"])
     # The alarm at six weeks is a new warning: it shows again until acknowledged.
     s = status.day_status(fresh_db, "long", day(50))
-    assert [(w["severity"], w["since"]) for w in s["warnings"] if w["rule"] == "milestone.reassess"] == [
-        ("alarm", day(42))
-    ]
+    got = [(w["severity"], w["since"]) for w in s["warnings"] if w["rule"] == "milestone.reassess"]
+    assert got == [("alarm", day(42))]
 
 
 def test_improvement_silences_milestones(fresh_db: storage.Database) -> None:

@@ -115,8 +115,10 @@ BROKEN = [
      "phases.1.targets.isometric_s.high", "expected >= low (300)"),
     ("max_bout_min = 30\nmax_daily_min = 360", "max_bout = 30\nmax_daily_min = 360",
      "phases.0.sitting.max_bout", "unknown key (expected one of: "),
-    ('allowed = ["bridge_hold", "isometric_curl"]\nsource = "docs/evidence.md#proximal-hamstring-tendinopathy-stages (Ph',
-     'allowed = ["bridge_hold", "nordic"]\nsource = "docs/evidence.md#proximal-hamstring-tendinopathy-stages (Ph',
+    ('allowed = ["bridge_hold", "isometric_curl"]\nsource = "docs/evidence.md#proximal-'
+     'hamstring-tendinopathy-stages (Ph',
+     'allowed = ["bridge_hold", "nordic"]\nsource = "docs/evidence.md#proximal-'
+     'hamstring-tendinopathy-stages (Ph',
      "phases.1.allowed", "unknown exercise 'nordic'"),
     ("[phases.1.pain]\nduring_max = 3", '[phases.1.pain]\nduring_max = "three"',
      "phases.1.pain.during_max", "expected a number, got 'three'"),

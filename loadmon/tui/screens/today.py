@@ -11,8 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
-from loadmon.tui.data import DashboardData, warning_link
+from loadmon.alerts import STANDING
 from loadmon.errors import LoadmonError
+from loadmon.tui.data import DashboardData, warning_link
 from loadmon.tui.messages import DataChanged, OpenDay, WarningChosen
 from loadmon.tui.screens.base import DashScreen
 from loadmon.tui.widgets.alert_list import AlertList
@@ -145,9 +146,7 @@ class TodayScreen(DashScreen):
         """A clinician acknowledges the highlighted standing warning (milestone, red flag,
         surgery): it leaves Today until it is raised anew."""
         w = self.query_one(AlertList).highlighted_warning()
-        if w is None or not w.get("since") and not str(w.get("rule", "")).startswith(
-            ("milestone.", "red_flag.", "surgery.")
-        ):
+        if w is None or not str(w.get("rule", "")).startswith(STANDING):
             self.notify("Only standing warnings (milestones, red flags, surgery) need an "
                         "acknowledgement", severity="warning")  # fmt: skip
             return

@@ -344,3 +344,16 @@ def test_compliant_patient_is_quiet(fresh_db: storage.Database) -> None:
     assert not [w for w in ws if w.severity == "alarm"], ws
     caution_days = {w.date for w in ws if w.severity == "caution"}
     assert len(caution_days) <= 3, ws
+
+
+def test_report_shows_both_voices(fresh_db: storage.Database) -> None:
+    import html
+
+    from loadmon import report
+
+    name = _patient(fresh_db)
+    patients.log_check_in(fresh_db, name, ["sudden-pop"], on=day(2))
+    page = html.unescape(report.render_html(report.collect(fresh_db, name, day(0), day(3))))
+    w = next(a for a in _warnings(fresh_db, name, 3) if a.rule == "red_flag.sudden_pop")
+    assert f"Patient: {w.patient}" in page.replace("<b>", "").replace("</b>", "")
+    assert f"Clinician: {w.message}" in page.replace("<b>", "").replace("</b>", "")

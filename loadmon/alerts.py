@@ -314,17 +314,17 @@ def _unit(p: Protocol, k: str) -> str:
 
 
 def _plain(p: Protocol, k: str) -> str:
-    """A category in the patient's words."""
+    """A category as a noun phrase in the patient's words ("Romanian deadlifts")."""
     if k == TOTAL:
-        return "your overall exercise"
+        return "exercise overall"
     c = p.categories[k]
-    words = {"hold_s": "your holds", "running_min": "your running", "sitting_min": "your sitting",
-             "srpe": "your session effort"}  # fmt: skip
+    words = {"hold_s": "holds", "running_min": "running", "sitting_min": "sitting",
+             "srpe": "session effort"}  # fmt: skip
     if c.measure in words:
         return words[c.measure]
-    names = [p.exercises[e].label.split(" (")[0].lower() for e in c.exercises]
-    what = " and ".join(names[:2])
-    return f"the weight on your {what}" if c.measure == "kg_reps" else f"your {what}"
+    name = p.exercises[c.exercises[0]].label.split(" (")[0].lower().replace("romanian", "Romanian")
+    name = name if name.endswith("s") else name + "s"
+    return f"weight lifted in {name}" if c.measure == "kg_reps" else name
 
 
 def _required_categories(p: Protocol, ph: Phase) -> set[str]:
@@ -587,9 +587,9 @@ def _too_much(ctx: _Ctx) -> None:
                  "chronic": _r(cmp.chronic[k][i]), "ratio": _r(r[i]),
                  "threshold": a.caution_above, "unit": _unit(p, k)},
                 a.source, k,
-                patient=(f"This week's {_plain(p, k).removeprefix('your ')} is well above what "
-                         "you have been used to over the last month. Keep the next sessions at "
-                         "your usual level rather than adding more."),
+                patient=(f"In the last week you did far more {_plain(p, k)} than you are used to "
+                         "over the last month. Keep the next sessions at your usual level "
+                         "rather than adding more."),
             )  # fmt: skip
     # Planned steps: a prescription edit exempts its categories from week-on-week for a while.
     step = {k: np.zeros(n, dtype=bool) for k in p.categories}
@@ -628,7 +628,7 @@ def _too_much(ctx: _Ctx) -> None:
                  "previous_week": _r(cmp.previous_week[k][i]), "increase_pct": _r(pct[i], 1),
                  "limit_pct": lim_d[i]},
                 ph.progression.source, k,
-                patient=(f"You increased {_plain(p, k)} by {pct[i]:.0f} % on last week; "
+                patient=(f"You increased your {_plain(p, k)} by {pct[i]:.0f} % on last week; "
                          f"increases of up to {lim_d[i]:g} % a week are safer. Keep the next "
                          "sessions at last week's level."),
             )  # fmt: skip
@@ -654,9 +654,9 @@ def _too_much(ctx: _Ctx) -> None:
                 {"category": k, "today": _r(cmp.loads[k][i]), "cap": cap_d[i],
                  "base_days": int(cmp.base[k][i]), "min_base_days": a.min_base_days},
                 ph.first_exposure.source, k,
-                patient=(f"Today's {_plain(p, k).removeprefix('your ')} was more than a "
-                         "first-weeks session should be. Build up over a few weeks: next time "
-                         f"stay at or below {cap_d[i]:g} {_unit(p, k)}."),
+                patient=(f"Today you did more {_plain(p, k)} than a session in the first weeks "
+                         "should have. Build up over a few weeks: next time stay at or below "
+                         f"{cap_d[i]:g} {_unit(p, k)}."),
             )  # fmt: skip
 
 
@@ -712,7 +712,7 @@ def _bands(ctx: _Ctx) -> None:
                 {"category": k, "value": _r(cmp.compared[k][i]), "low": _r(cmp.low[k][i]),
                  "high": _r(high[i]), "period": "week" if cmp.per_week[k][i] else "day"},
                 band.source if band is not None else ph.source, k,
-                patient=(f"You did more {_plain(p, k).removeprefix('your ')} {per} than your "
+                patient=(f"You did more {_plain(p, k)} {per} than your "
                          f"programme asks for (up to {high[i]:g} {c.unit}). Stick to the "
                          "prescribed amount; more is not better for a healing tendon."),
             )  # fmt: skip
@@ -743,8 +743,8 @@ def _too_little(ctx: _Ctx) -> None:
                  "chronic": _r(cmp.chronic[k][i]), "threshold": a.low_below,
                  "days": a.low_for_days},
                 a.source, k,
-                patient=(f"You have been doing less of {_plain(p, k).removeprefix('your ')} "
-                         "than before for a week. Go back to the prescribed amount; a tendon "
+                patient=(f"You have been doing less {_plain(p, k)} than before for a week."
+                         " Go back to the prescribed amount; a tendon "
                          "needs regular load to keep getting stronger."),
             )  # fmt: skip
     n = raw.n_days

@@ -353,6 +353,7 @@ def _log_day(data: Any, i: int, day: date, worked: bool, rng: random.Random) -> 
         data.log_rpe(day, rpe, 35.0 if i >= PHASE2_DAY else 15.0)
     if i % 7 == 0:
         data.log_visa_h(day, 52 + i // 2)
+        data.log_check_in(day, [])  # the weekly red-flag check-in: nothing to report
     if i == 30:
         data.log_set(
             day, "prone_curl" if "prone_curl" in data.exercises() else "bridge", 12, None, 5.0

@@ -236,6 +236,12 @@ def _ratio_use(
             "reason": "a planned phase change restarted the chronic base; the first-exposure "
             "caps apply",
         }
+    if not cmp.based[k][i] and cmp.base[k][i] >= proto.acwr.min_base_days:
+        return {
+            "used": False,
+            "reason": f"no chronic base yet (first load less than {proto.acwr.chronic_days} "
+            "days ago); the first-exposure caps apply",
+        }
     if not cmp.based[k][i]:
         a = proto.acwr
         return {

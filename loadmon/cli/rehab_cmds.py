@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -491,7 +492,8 @@ def render_status(s: dict[str, Any]) -> str:
     check = s.get("check_in")
     if check and check["due"]:
         last = check["last"] or "never"
-        out += [f"check-in due (last: {last}): loadmon log check-in {s['patient']} --none "
+        who = shlex.quote(s["patient"])
+        out += [f"check-in due (last: {last}): loadmon log check-in {who} --none "
                 "| --red-flag KIND", ""]  # fmt: skip
     if not s["warnings"]:
         out.append("no warnings")

@@ -442,6 +442,23 @@ def acknowledge(
     return _insert_log(db, pid, parse_date(on), "ack", {"rule": rule, "note": note})
 
 
+def set_recorded_kg(db: storage.Database, name: str, set_id: int, kg: float | None) -> None:
+    """Edit the kg of a recorded set afterwards (None: back to the prescribed kg)."""
+    pid = storage.get_patient(db, name)["id"]
+    row = db.execute(
+        "SELECT data FROM sets WHERE id = ? AND patient_id = ?", [int(set_id), pid]
+    ).fetchone()
+    if row is None:
+        raise InputError(f"set: {name} has no recorded set {set_id}")
+    data = json.loads(row[0] or "{}")
+    if kg is None:
+        data.pop("kg", None)
+    else:
+        data["kg"] = _num(kg, "kg", 0, 500)
+    with storage.transaction(db):
+        db.execute("UPDATE sets SET data = ? WHERE id = ?", [json.dumps(data), int(set_id)])
+
+
 def log_entries(
     db: storage.Database,
     patient_id: int,

@@ -357,3 +357,27 @@ def test_report_shows_both_voices(fresh_db: storage.Database) -> None:
     w = next(a for a in _warnings(fresh_db, name, 3) if a.rule == "red_flag.sudden_pop")
     assert f"Patient: {w.patient}" in page.replace("<b>", "").replace("</b>", "")
     assert f"Clinician: {w.message}" in page.replace("<b>", "").replace("</b>", "")
+
+
+def test_import_kg_counts_and_an_edit_afterwards_too(run: Any, db_path: Path) -> None:
+    from loadmon.demo import DEMO_DATA
+
+    assert run("patient", "add", "ann", "--protocol", PHT, "--phase", "2",
+               "--start", "2026-11-01")[0] == 0  # fmt: skip
+    assert run("prescribe", "ann", "--exercise", "rdl", "--kg", "10",
+               "--date", "2026-11-01")[0] == 0  # fmt: skip
+    code, out, err = run("import", str(DEMO_DATA / "rdl_set.csv"), "-p", "ann",
+                         "--exercise", "rdl", "--kg", "30")  # fmt: skip
+    assert code == 0, err
+    db = storage.open_db(db_path)
+    rows = db.execute("SELECT id, reps, start_utc, data FROM sets WHERE exercise = 'rdl'").fetchall()
+    assert rows and all(json.loads(r[3])["kg"] == 30 for r in rows)
+    on = rows[0][2][:10]
+    reps = sum(r[1] for r in rows)
+    s = status.day_status(db, "ann", on)
+    assert s["loads"]["rdl_kg"]["today"] == 30 * reps  # not the prescribed 10 kg
+    assert run("log", "set-kg", "ann", str(rows[0][0]), "25")[0] == 0
+    s = status.day_status(db, "ann", on)
+    assert s["loads"]["rdl_kg"]["today"] == 25 * rows[0][1] + 30 * (reps - rows[0][1])
+    code, _, err = run("log", "set-kg", "ann", "99999", "25")
+    assert code == 2 and "no recorded set 99999" in err

@@ -394,6 +394,18 @@ def log_intervention_cmd(
     click.echo(f"{name}: {kind} logged for {on or patients.today()}")
 
 
+@log_group.command("set-kg")
+@click.argument("name")
+@click.argument("set_id", type=INTEGER)
+@click.argument("kg", type=NUMBER)
+@db_option
+def log_set_kg_cmd(name: str, set_id: int, kg: float, db_path: str | None) -> None:
+    """Correct the kg of recorded set SET_ID (the set ids are in the report and export)."""
+    db = storage.open_db(db_path)
+    patients.set_recorded_kg(db, name, set_id, kg)
+    click.echo(f"{name}: recorded set {set_id} now counts at {kg:g} kg")
+
+
 @log_group.command("check-in")
 @click.argument("name")
 @click.option("--red-flag", "red_flags", multiple=True, metavar="KIND",

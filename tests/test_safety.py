@@ -366,11 +366,12 @@ def test_import_kg_counts_and_an_edit_afterwards_too(run: Any, db_path: Path) ->
                "--start", "2026-11-01")[0] == 0  # fmt: skip
     assert run("prescribe", "ann", "--exercise", "rdl", "--kg", "10",
                "--date", "2026-11-01")[0] == 0  # fmt: skip
-    code, out, err = run("import", str(DEMO_DATA / "rdl_set.csv"), "-p", "ann",
+    code, _, err = run("import", str(DEMO_DATA / "rdl_set.csv"), "-p", "ann",
                          "--exercise", "rdl", "--kg", "30")  # fmt: skip
     assert code == 0, err
     db = storage.open_db(db_path)
-    rows = db.execute("SELECT id, reps, start_utc, data FROM sets WHERE exercise = 'rdl'").fetchall()
+    sql = "SELECT id, reps, start_utc, data FROM sets WHERE exercise = 'rdl'"
+    rows = db.execute(sql).fetchall()
     assert rows and all(json.loads(r[3])["kg"] == 30 for r in rows)
     on = rows[0][2][:10]
     reps = sum(r[1] for r in rows)

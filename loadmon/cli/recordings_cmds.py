@@ -9,6 +9,7 @@ import click
 
 from loadmon import storage
 from loadmon.cli import db_option
+from loadmon.cli.rehab_cmds import NUMBER
 from loadmon.recording import read_recording, write_loadmon_csv
 
 
@@ -22,8 +23,12 @@ from loadmon.recording import read_recording, write_loadmon_csv
     default=None,
     help="A guided set: count only this exercise (bridge, bridge_hold, rdl or hops).",
 )
-@click.option("--kg", type=float, default=None,
-              help="External load of the recorded sets (counts instead of the prescribed kg).")  # fmt: skip
+@click.option(
+    "--kg",
+    type=NUMBER,
+    default=None,
+    help="External load of the recorded sets (counts instead of the prescribed kg).",
+)
 @db_option
 def import_cmd(
     file: Path,

@@ -532,38 +532,45 @@ def _flare(ctx: _Ctx, alarm_day: BoolArray, usual_at: FloatArray) -> None:
 
 
 def _creeping(ctx: _Ctx) -> None:
-    """Weekly mean pain (next morning, else during) rising two weeks running; the days of a
-    flare are left out (they already have their own alarm and advice)."""
+    """Weekly mean pain (next morning, else during), or morning stiffness, rising two weeks
+    running; the days of a flare are left out (they have their own alarm and advice)."""
     pain = np.where(np.isnan(ctx.morning), ctx.during, ctx.morning)
-    pain = np.where(ctx.flare, np.nan, pain)
-    has = (~np.isnan(pain)).astype(np.float64)
-    s = rolling_sum(np.nan_to_num(pain, nan=0.0), 7)
-    c = rolling_sum(has, 7)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wk = np.where(c >= 3, s / np.maximum(c, 1), np.nan)
+    stiff = np.full(ctx.raw.n_days, np.nan)
+    for e in ctx.raw.log:
+        if e["kind"] == "pain" and e.get("stiffness") is not None:
+            i = ctx.raw.index(e["date"])
+            stiff[i] = np.fmax(stiff[i], float(e["stiffness"]))
     n = ctx.raw.n_days
-    w1 = np.full(n, np.nan)
-    w0 = np.full(n, np.nan)
-    w1[7:], w0[14:] = wk[:-7], wk[:-14]
     rise = np.zeros(n)
     for j, ph in enumerate(ctx.phases):
         rise[ctx.pi == j] = ph.pain.creep_min_rise if ph.pain is not None else np.inf
-    with np.errstate(invalid="ignore"):
-        creep = (wk > w1 + 1e-9) & (w1 > w0 + 1e-9) & (wk - w0 >= rise - 1e-9)
-    creep = _onset(np.nan_to_num(creep, nan=0.0).astype(bool))
-    for i in ctx.hits(creep, conservative=False):
-        ph = ctx.phases[ctx.pi[i]]
-        assert ph.pain is not None
-        ctx.add(
-            i, "pain.creeping", "caution",
-            f"weekly mean pain creeping up: {w0[i]:.1f} -> {w1[i]:.1f} -> {wk[i]:.1f}/10 "
-            f"(+{wk[i] - w0[i]:.1f} over two weeks; warn at +{_d(ph.pain.creep_min_rise)})",
-            {"week_mean": _r(wk[i]), "week_before": _r(w1[i]), "two_weeks_before": _r(w0[i]),
-             "min_rise": ph.pain.creep_min_rise},
-            ph.pain.source,
-            patient=("Your pain has been slowly rising for two weeks. Do not increase your "
-                     "exercise this week, and mention it to your physio at your next visit."),
-        )  # fmt: skip
+    for what, series in (("pain", pain), ("stiffness", stiff)):
+        x = np.where(ctx.flare, np.nan, series)
+        has = (~np.isnan(x)).astype(np.float64)
+        s = rolling_sum(np.nan_to_num(x, nan=0.0), 7)
+        c = rolling_sum(has, 7)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wk = np.where(c >= 3, s / np.maximum(c, 1), np.nan)
+        w1 = np.full(n, np.nan)
+        w0 = np.full(n, np.nan)
+        w1[7:], w0[14:] = wk[:-7], wk[:-14]
+        with np.errstate(invalid="ignore"):
+            creep = (wk > w1 + 1e-9) & (w1 > w0 + 1e-9) & (wk - w0 >= rise - 1e-9)
+        creep = _onset(np.nan_to_num(creep, nan=0.0).astype(bool))
+        for i in ctx.hits(creep, conservative=False):
+            ph = ctx.phases[ctx.pi[i]]
+            assert ph.pain is not None
+            ctx.add(
+                i, "pain.creeping", "caution",
+                f"weekly mean {what} creeping up: {w0[i]:.1f} -> {w1[i]:.1f} -> {wk[i]:.1f}/10 "
+                f"(+{wk[i] - w0[i]:.1f} over two weeks; warn at +{_d(ph.pain.creep_min_rise)})",
+                {"measure": what, "week_mean": _r(wk[i]), "week_before": _r(w1[i]),
+                 "two_weeks_before": _r(w0[i]), "min_rise": ph.pain.creep_min_rise},
+                ph.pain.source,
+                patient=(f"Your {what} has been slowly rising for two weeks. Do not increase "
+                         "your exercise this week, and mention it to your physio at your next "
+                         "visit."),
+            )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------

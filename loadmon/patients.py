@@ -3,7 +3,8 @@
 The patient log holds what the sensor cannot know. Each entry is a row of `log_entries`
 (`kind` + JSON `data`, dated with the local calendar day it is about):
 
-    pain          {"during": 0-10 | null, "next_morning": 0-10 | null}
+    pain          {"during": 0-10 | null, "next_morning": 0-10 | null,
+                   "stiffness": 0-10 | null (morning stiffness, when given)}
                   an entry dated D is about D's session: pain during it, and pain on the
                   morning after (D + 1)
     rpe           {"rpe": 0-10 (CR-10), "minutes": float | null}  session-RPE (Foster 2001)
@@ -304,15 +305,19 @@ def log_pain(
     *,
     during: float | None = None,
     next_morning: float | None = None,
+    stiffness: float | None = None,
     on: str | date | None = None,
 ) -> int:
-    """Pain (0-10 NRS) during the session of day `on` and/or on the morning after."""
-    if during is None and next_morning is None:
+    """Pain (0-10 NRS) during the session of day `on` and/or on the morning after, and
+    optionally the morning stiffness (0-10; creeping stiffness warns like creeping pain)."""
+    if during is None and next_morning is None and stiffness is None:
         raise InputError("pain: give --during and/or --next-morning (0-10)")
     data = {
         "during": None if during is None else _num(during, "during", 0, 10),
         "next_morning": None if next_morning is None else _num(next_morning, "next-morning", 0, 10),
     }
+    if stiffness is not None:
+        data["stiffness"] = _num(stiffness, "stiffness", 0, 10)
     pid = storage.get_patient(db, name)["id"]
     return _insert_log(db, pid, parse_date(on), "pain", data)
 

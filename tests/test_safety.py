@@ -382,3 +382,13 @@ def test_import_kg_counts_and_an_edit_afterwards_too(run: Any, db_path: Path) ->
     assert s["loads"]["rdl_kg"]["today"] == 25 * rows[0][1] + 30 * (reps - rows[0][1])
     code, _, err = run("log", "set-kg", "ann", "99999", "25")
     assert code == 2 and "no recorded set 99999" in err
+
+
+def test_creeping_stiffness_is_caught_too(fresh_db: storage.Database) -> None:
+    name = _patient(fresh_db)
+    stiff = [1] * 7 + [2] * 7 + [3] * 7
+    for d, st in enumerate(stiff):
+        patients.log_pain(fresh_db, name, next_morning=2, stiffness=st, on=day(d))
+    ws = [w for w in _warnings(fresh_db, name, 20) if w.rule == "pain.creeping"]
+    assert [w.numbers["measure"] for w in ws] == ["stiffness"]
+    assert "stiffness has been slowly rising" in ws[0].patient

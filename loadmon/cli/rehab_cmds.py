@@ -321,15 +321,19 @@ def log_group() -> None:
 @click.option("--during", type=NUMBER, default=None, help="Pain during exercise, 0-10.")
 @click.option("--next-morning", "next_morning", type=NUMBER, default=None,
               help="Pain the morning after, 0-10.")  # fmt: skip
+@click.option("--stiffness", type=NUMBER, default=None,
+              help="Stiffness the morning after, 0-10 (optional).")  # fmt: skip
 @_date_option
 @db_option
 def log_pain_cmd(
-    name: str, during: float | None, next_morning: float | None, on: str | None,
-    db_path: str | None,
+    name: str, during: float | None, next_morning: float | None, stiffness: float | None,
+    on: str | None, db_path: str | None,
 ) -> None:  # fmt: skip
     """Pain during the day's session and the next morning (entry dated the session day)."""
     db = storage.open_db(db_path)
-    patients.log_pain(db, name, during=during, next_morning=next_morning, on=on)
+    patients.log_pain(
+        db, name, during=during, next_morning=next_morning, stiffness=stiffness, on=on
+    )
     click.echo(f"{name}: pain logged for {on or patients.today()}")
 
 

@@ -5,7 +5,9 @@ day), a move to phase 2 heavy slow resistance on day 21 (slow bridges and RDLs t
 a week, holds on the other days), a sitting-heavy week (days 35–41, long office bouts),
 a load spike (days 45–46, far more RDL volume than the weeks before, and a pain flare the
 next morning), a tempo lapse (day 49, RDL reps much faster than 3 s each way), and today
-with a morning session but no pain or RPE reported yet.
+with a morning session but no pain or RPE reported yet. The patient logs pain daily, VISA-H
+and a clear red-flag check-in weekly; on the other days the warnings stay quiet (everyday
+sitting bouts are under the limits).
 
 The past sessions are stored as analyses (events and sets in the DESIGN.md shape, written
 with `storage.save_analysis`) of events-only recordings (`status = "events-only"`, no samples
@@ -297,7 +299,8 @@ def build_demo(
         f"sitting-heavy week {d(SITTING_WEEK.start)} – {d(SITTING_WEEK.stop - 1)} "
         "(bouts of 95–125 min)",
         f"load spike on {d(SPIKE_DAYS[0])} and {d(SPIKE_DAYS[1])} "
-        "(4 × 12 RDL at 30 kg), pain flare next morning",
+        "(4 × 12 RDL at 30 kg), pain flare next morning: an alarm, then isometrics-only "
+        "advice until the pain has settled for two days",
         f"tempo lapse on {d(TEMPO_LAPSE_DAY)} (RDL reps ≈ 1.2 s down / 0.9 s up)",
         f"today {end}: a morning session recorded with the sensor (8 bridges, 5 RDLs; "
         "samples kept, counted by the detectors), pain and RPE not reported yet",

@@ -5,7 +5,9 @@ day), a move to phase 2 heavy slow resistance on day 21 (slow bridges and RDLs t
 a week, holds on the other days), a sitting-heavy week (days 35–41, long office bouts),
 a load spike (days 45–46, far more RDL volume than the weeks before, and a pain flare the
 next morning), a tempo lapse (day 49, RDL reps much faster than 3 s each way), and today
-with a morning session but no pain or RPE reported yet.
+with a morning session but no pain or RPE reported yet. The patient logs pain daily, VISA-H
+and a clear red-flag check-in weekly; on the other days the warnings stay quiet (everyday
+sitting bouts are under the limits).
 
 The past sessions are stored as analyses (events and sets in the DESIGN.md shape, written
 with `storage.save_analysis`) of events-only recordings (`status = "events-only"`, no samples
@@ -135,7 +137,7 @@ def _sitting_day(day_index: int, rng: random.Random) -> dict[str, Any]:
     events = []
     t = 1800.0
     while t < 11.5 * 3600:
-        minutes = rng.uniform(95, 125) if heavy else rng.uniform(25, 50)
+        minutes = rng.uniform(95, 125) if heavy else rng.uniform(15, 28)
         end = min(t + minutes * 60, 12 * 3600 - 60)
         events.append({"type": "sitting", "start_s": round(t, 1), "end_s": round(end, 1)})
         t = end + rng.uniform(10, 25 if heavy else 60) * 60
@@ -297,7 +299,8 @@ def build_demo(
         f"sitting-heavy week {d(SITTING_WEEK.start)} – {d(SITTING_WEEK.stop - 1)} "
         "(bouts of 95–125 min)",
         f"load spike on {d(SPIKE_DAYS[0])} and {d(SPIKE_DAYS[1])} "
-        "(4 × 12 RDL at 30 kg), pain flare next morning",
+        "(4 × 12 RDL at 30 kg), pain flare next morning: an alarm, then isometrics-only "
+        "advice until the pain has settled for two days",
         f"tempo lapse on {d(TEMPO_LAPSE_DAY)} (RDL reps ≈ 1.2 s down / 0.9 s up)",
         f"today {end}: a morning session recorded with the sensor (8 bridges, 5 RDLs; "
         "samples kept, counted by the detectors), pain and RPE not reported yet",
@@ -352,7 +355,8 @@ def _log_day(data: Any, i: int, day: date, worked: bool, rng: random.Random) -> 
         rpe = 7 if i in SPIKE_DAYS else rng.choice([4, 5, 5, 6])
         data.log_rpe(day, rpe, 35.0 if i >= PHASE2_DAY else 15.0)
     if i % 7 == 0:
-        data.log_visa_h(day, 52 + i // 3)
+        data.log_visa_h(day, 52 + i // 2)
+        data.log_check_in(day, [])  # the weekly red-flag check-in: nothing to report
     if i == 30:
         data.log_set(
             day, "prone_curl" if "prone_curl" in data.exercises() else "bridge", 12, None, 5.0

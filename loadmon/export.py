@@ -230,13 +230,17 @@ def warnings_table(hist: status.History) -> Table:
             "rule": a.rule,
             "severity": a.severity,
             "category": a.category,
+            "patient_message": a.patient,
             "message": a.message,
             "numbers": json.dumps(a.numbers, sort_keys=True),
             "source": a.source,
         }
         for a in hist.warnings
     ]
-    cols = ("date", "rule", "severity", "category", "message", "numbers", "source")
+    cols = (
+        "date", "rule", "severity", "category", "patient_message", "message", "numbers",
+        "source",
+    )  # fmt: skip
     return Table("warnings", cols, rows)
 
 

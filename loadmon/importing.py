@@ -26,13 +26,19 @@ def import_recording(
     create_patient: bool = False,
     analyze: bool = True,
     exercise: str | None = None,
+    kg: float | None = None,
 ) -> ImportResult:
     """Store `rec` for `patient` (and its analysis) in one transaction.
+
+    `kg`: the external load of the recorded sets (stored on each set; loadmon.load counts
+    it instead of the prescribed kg).
 
     `exercise` analyses it as a guided set of that exercise (the patient said what they were
     doing), like `loadmon analyze --exercise`. The analysis runs before anything is written,
     so a failure leaves the database as it was.
     """
+    if kg is not None and not (0 <= kg <= 500):
+        raise InputError(f"kg: expected 0 to 500, got {kg:g}")
     row = storage.find_patient(db, patient)
     if row is None and not create_patient:
         raise InputError(
@@ -47,10 +53,14 @@ def import_recording(
         summary = ""
         if analysis is not None:
             pipeline = importlib.import_module("loadmon.analysis.pipeline")
+            result = analysis.to_dict()
+            if kg is not None:
+                for st in result.get("sets", []):
+                    st["kg"] = float(kg)
             storage.save_analysis(
                 db,
                 rid,
-                analysis.to_dict(),
+                result,
                 version=analysis.version,
                 parameters=analysis.parameters,
             )

@@ -18,8 +18,12 @@ hour in SQL before the day is assigned, so zones with a half-hour offset can mis
 minutes around midnight. A sitting bout that crosses midnight counts wholly on its start day.
 Log entries carry their own date.
 
-External load (kg): manual sets carry their own kg; sensor-detected reps use the kg of the
-patient's latest prescription edit (`patients.set_prescription`) effective on that day, else 0.
+External load (kg): every set counts with the kg entered for it: manual sets carry their own
+kg, and a recorded set the `kg` in its `sets` row (entered on the Live screen, with
+`import --kg`, or edited afterwards); only a set without one takes the kg of the patient's
+latest prescription edit (`patients.set_prescription`) effective on that day, else 0.
+
+Running: minutes of the detectors' `running` posture bouts per day (`running_min`).
 
 Public API:
     read_daily(db, patient_id, protocol, start, end, timezone=None) -> DailyRaw
@@ -83,6 +87,7 @@ class DailyRaw:
     sitting_bouts_min: FloatArray
     wear_min: FloatArray
     active_min: FloatArray
+    running_min: FloatArray
     srpe: FloatArray
     set_minutes: FloatArray
     tempo: dict[str, TempoReps]
@@ -149,17 +154,19 @@ def read_daily(
 
     wear = _zeros(n)
     active = _zeros(n)
-    # Aggregated per UTC hour and type (fast even for a year of events).
+    running = _zeros(n)
+    set_kg = _set_kg(db, patient_id, lo, hi)
+    # Aggregated per UTC hour, type and set (fast even for a year of events).
     rows = db.execute(
         "SELECT substr(start_utc, 1, 13), type, count(*), "
         "sum(CASE WHEN type = 'bridge_hold' "
         "    THEN coalesce(json_extract(data, '$.hold_s'), end_s - start_s) ELSE 0 END), "
-        "sum(end_s - start_s) "
+        "sum(end_s - start_s), recording_id, set_index "
         "FROM events WHERE patient_id = ? AND start_utc >= ? AND start_utc < ? "
-        "AND type != 'sitting' GROUP BY 1, 2",
+        "AND type != 'sitting' GROUP BY 1, 2, 6, 7",
         [patient_id, lo, hi],
     ).fetchall()
-    for key, typ, count, hold, dur in rows:
+    for key, typ, count, hold, dur, rid, set_index in rows:
         i = to_day(key)
         if i < 0:
             continue
@@ -168,11 +175,14 @@ def read_daily(
             e = exercises[ex_name]
             e.reps[i] += count
             e.hold_s[i] += hold or 0.0
-            e.kg_reps[i] += count * kg[ex_name][i]
+            w = set_kg.get((int(rid), int(set_index))) if set_index is not None else None
+            e.kg_reps[i] += count * (kg[ex_name][i] if w is None else w)
         elif typ not in EXERCISE_EVENTS and typ not in NOT_WORN:
             wear[i] += (dur or 0.0) / 60.0
             if typ in ACTIVE_TYPES:
                 active[i] += (dur or 0.0) / 60.0
+            if typ == "running":
+                running[i] += (dur or 0.0) / 60.0
 
     # Sitting bouts, individually (for the longest bout and bouts over the limit).
     sit = db.execute(
@@ -221,9 +231,9 @@ def read_daily(
         ).fetchall()
     }
     set_minutes = _zeros(n)
-    for key, rid, ex_name, reps_n, dur, hold_s in db.execute(
+    for key, rid, ex_name, reps_n, dur, hold_s, set_w in db.execute(
         "SELECT substr(start_utc, 1, 13), recording_id, exercise, reps, end_s - start_s, "
-        "json_extract(data, '$.hold_s') FROM sets "
+        "json_extract(data, '$.hold_s'), json_extract(data, '$.kg') FROM sets "
         "WHERE patient_id = ? AND start_utc >= ? AND start_utc < ?",
         [patient_id, lo, hi],
     ).fetchall():
@@ -238,7 +248,8 @@ def read_daily(
         e.reps[i] += reps_n or 0
         if ex.kind == "hold":
             e.hold_s[i] += float(hold_s) * (reps_n or 0) if hold_s is not None else (dur or 0.0)
-        e.kg_reps[i] += (reps_n or 0) * kg[ex.name][i]
+        w = kg[ex.name][i] if set_w is None else float(set_w)
+        e.kg_reps[i] += (reps_n or 0) * w
 
     # The patient log.
     log = [
@@ -278,11 +289,31 @@ def read_daily(
         sitting_bouts_min=bout_min,
         wear_min=wear,
         active_min=active,
+        running_min=running,
         srpe=srpe,
         set_minutes=set_minutes,
         tempo=tempo,
         log=log,
     )
+
+
+def _set_kg(
+    db: storage.Database, patient_id: int, lo: str, hi: str
+) -> dict[tuple[int, int], float]:
+    """(recording id, set index) -> the kg entered for that recorded set (sets without none)."""
+    out: dict[tuple[int, int], float] = {}
+    pos: dict[int, int] = {}
+    for rid, w in db.execute(
+        "SELECT recording_id, json_extract(data, '$.kg') FROM sets WHERE recording_id IN "
+        "(SELECT DISTINCT recording_id FROM sets WHERE patient_id = ? AND start_utc >= ? "
+        "AND start_utc < ? AND json_extract(data, '$.kg') IS NOT NULL) ORDER BY recording_id, id",
+        [patient_id, lo, hi],
+    ).fetchall():
+        k = pos.get(int(rid), 0)
+        pos[int(rid)] = k + 1
+        if w is not None:
+            out[(int(rid), k)] = float(w)
+    return out
 
 
 def _prescribed_kg(
@@ -313,6 +344,8 @@ def category_loads(raw: DailyRaw, protocol: Protocol) -> dict[str, FloatArray]:
             out[name] = raw.sitting_min.copy()
         elif cat.measure == "srpe":
             out[name] = raw.srpe.copy()
+        elif cat.measure == "running_min":
+            out[name] = raw.running_min.copy()
         else:
             v = _zeros(raw.n_days)
             for ex in cat.exercises:

@@ -3,7 +3,8 @@
 The patient log holds what the sensor cannot know. Each entry is a row of `log_entries`
 (`kind` + JSON `data`, dated with the local calendar day it is about):
 
-    pain          {"during": 0-10 | null, "next_morning": 0-10 | null}
+    pain          {"during": 0-10 | null, "next_morning": 0-10 | null,
+                   "stiffness": 0-10 | null (morning stiffness, when given)}
                   an entry dated D is about D's session: pain during it, and pain on the
                   morning after (D + 1)
     rpe           {"rpe": 0-10 (CR-10), "minutes": float | null}  session-RPE (Foster 2001)
@@ -12,6 +13,9 @@ The patient log holds what the sensor cannot know. Each entry is a row of `log_e
     intervention  {"intervention": corticosteroid-injection | prp-injection | shockwave |
                                    dry-needling | surgery, "note": str}
     prescription  {"exercise": name, "kg": float, ...}  a physio's edit, effective from the date
+    check_in      {"red_flags": [kind, ...]}  the safety check-in ([] = nothing to report);
+                  kinds: protocols.RED_FLAG_KINDS
+    ack           {"rule": rule id, "note": str}  a clinician has seen a standing warning
 
 Phases live in `phase_history` (phase id, start date); the phase on a day is the latest entry
 starting on or before it. Dates are ISO `YYYY-MM-DD` local calendar days (see `loadmon.load`
@@ -19,7 +23,7 @@ for how sensor timestamps become days: UTC unless the patient has a `timezone`).
 
 Public API: add_patient, set_protocol, list_patient_summaries, get_patient_info, set_phase,
 phase_history, set_prescription, log_pain, log_rpe, log_set, log_visa_h, log_intervention,
-log_entries, parse_date, today.
+log_check_in, last_check_in, acknowledge, log_entries, parse_date, today.
 """
 
 from __future__ import annotations
@@ -34,9 +38,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loadmon import storage
 from loadmon.errors import InputError
-from loadmon.protocols import INTERVENTION_KINDS, Protocol, get_protocol
+from loadmon.protocols import INTERVENTION_KINDS, RED_FLAG_KINDS, Protocol, get_protocol
 
-LOG_KINDS = ("pain", "rpe", "set", "visa_h", "intervention", "prescription")
+LOG_KINDS = ("pain", "rpe", "set", "visa_h", "intervention", "prescription", "check_in", "ack")
 
 
 @dataclass(frozen=True)
@@ -301,15 +305,19 @@ def log_pain(
     *,
     during: float | None = None,
     next_morning: float | None = None,
+    stiffness: float | None = None,
     on: str | date | None = None,
 ) -> int:
-    """Pain (0-10 NRS) during the session of day `on` and/or on the morning after."""
-    if during is None and next_morning is None:
+    """Pain (0-10 NRS) during the session of day `on` and/or on the morning after, and
+    optionally the morning stiffness (0-10; creeping stiffness warns like creeping pain)."""
+    if during is None and next_morning is None and stiffness is None:
         raise InputError("pain: give --during and/or --next-morning (0-10)")
     data = {
         "during": None if during is None else _num(during, "during", 0, 10),
         "next_morning": None if next_morning is None else _num(next_morning, "next-morning", 0, 10),
     }
+    if stiffness is not None:
+        data["stiffness"] = _num(stiffness, "stiffness", 0, 10)
     pid = storage.get_patient(db, name)["id"]
     return _insert_log(db, pid, parse_date(on), "pain", data)
 
@@ -386,6 +394,74 @@ def log_intervention(
     pid = storage.get_patient(db, name)["id"]
     data = {"intervention": kind, "note": note}
     return _insert_log(db, pid, parse_date(on), "intervention", data)
+
+
+def log_check_in(
+    db: storage.Database,
+    name: str,
+    red_flags: list[str] | tuple[str, ...],
+    *,
+    none: bool = False,
+    on: str | date | None = None,
+) -> int:
+    """The safety check-in: the red flags the patient has (or `none=True`: nothing to report).
+
+    Any red flag becomes an alarm (rule `red_flag.<kind>`) on that day; see loadmon.alerts."""
+    flags = [str(f).strip() for f in red_flags]
+    if none and flags:
+        raise InputError("check-in: give --red-flag KIND ... or --none, not both")
+    if not none and not flags:
+        raise InputError(
+            f"check-in: give --red-flag KIND (one of: {', '.join(RED_FLAG_KINDS)}) or --none"
+        )
+    for f in flags:
+        if f not in RED_FLAG_KINDS:
+            raise InputError(
+                f"red-flag: expected one of {', '.join(RED_FLAG_KINDS)}, got {f!r}"
+            )
+    pid = storage.get_patient(db, name)["id"]
+    data = {"red_flags": sorted(set(flags), key=RED_FLAG_KINDS.index)}
+    return _insert_log(db, pid, parse_date(on), "check_in", data)
+
+
+def last_check_in(db: storage.Database, name: str, on: str | date | None = None) -> str | None:
+    """The date of the latest check-in on or before `on` (default today), or None."""
+    pid = storage.get_patient(db, name)["id"]
+    row = db.execute(
+        "SELECT max(date) FROM log_entries WHERE patient_id = ? AND kind = 'check_in' "
+        "AND date <= ?",
+        [pid, parse_date(on)],
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def acknowledge(
+    db: storage.Database, name: str, rule: str, *, note: str = "", on: str | date | None = None
+) -> int:
+    """A clinician has seen the standing warning `rule` (a milestone, red flag or surgery
+    warning stays visible until then); it stays silent until it is raised anew."""
+    rule = rule.strip()
+    if not rule:
+        raise InputError("rule: give the rule id of the warning (e.g. milestone.reassess)")
+    pid = storage.get_patient(db, name)["id"]
+    return _insert_log(db, pid, parse_date(on), "ack", {"rule": rule, "note": note})
+
+
+def set_recorded_kg(db: storage.Database, name: str, set_id: int, kg: float | None) -> None:
+    """Edit the kg of a recorded set afterwards (None: back to the prescribed kg)."""
+    pid = storage.get_patient(db, name)["id"]
+    row = db.execute(
+        "SELECT data FROM sets WHERE id = ? AND patient_id = ?", [int(set_id), pid]
+    ).fetchone()
+    if row is None:
+        raise InputError(f"set: {name} has no recorded set {set_id}")
+    data = json.loads(row[0] or "{}")
+    if kg is None:
+        data.pop("kg", None)
+    else:
+        data["kg"] = _num(kg, "kg", 0, 500)
+    with storage.transaction(db):
+        db.execute("UPDATE sets SET data = ? WHERE id = ?", [json.dumps(data), int(set_id)])
 
 
 def log_entries(

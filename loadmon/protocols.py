@@ -32,7 +32,7 @@ PROTOCOLS_DIR = Path(loadmon.__file__).parents[1] / "protocols"
 
 SCHEMA_VERSION = 1
 EXERCISE_KINDS = ("reps", "hold", "contacts")
-CATEGORY_MEASURES = ("hold_s", "reps", "kg_reps", "sitting_min", "srpe")
+CATEGORY_MEASURES = ("hold_s", "reps", "kg_reps", "sitting_min", "srpe", "running_min")
 SEVERITIES = ("info", "caution", "alarm")
 BAND_PERIODS = ("day", "week")
 INTERVENTION_KINDS = (
@@ -42,6 +42,19 @@ INTERVENTION_KINDS = (
     "dry-needling",
     "surgery",
 )
+#: What a patient can report at a check-in (`loadmon log check-in --red-flag KIND`).
+RED_FLAG_KINDS = (
+    "night-pain",
+    "numbness",
+    "weakness",
+    "saddle-anaesthesia",
+    "bladder-bowel",
+    "fever",
+    "sudden-pop",
+    "injection-redness",
+)
+#: Default red flags that need urgent care today (not just a call to the clinic).
+URGENT_RED_FLAGS = ("saddle-anaesthesia", "bladder-bowel", "fever", "injection-redness")
 #: Detector event types that count one unit of an exercise (DESIGN.md analysis JSON).
 EVENT_TYPES = ("bridge_rep", "bridge_hold", "rdl_rep", "hop")
 _SEED_RE = re.compile(r"seeds/\d{3}_[0-9a-f]{16}\.txt")
@@ -132,6 +145,16 @@ class PainLimits:
     baseline_days: int
     source: str
     evidence: str
+    #: alarm when pain during is >= during_max + this, or >= alarm_during
+    alarm_above_limit: float = 2.0
+    alarm_during: float = 7.0
+    #: alarm when next-morning pain is >= the usual + this, or >= alarm_next_morning
+    alarm_next_morning_rise: float = 2.0
+    alarm_next_morning: float = 5.0
+    #: caution when the weekly mean pain rose two weeks running by this much in total
+    creep_min_rise: float = 1.0
+    #: a flare ends after this many days in a row of settled pain (48-72 h)
+    flare_settle_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -139,6 +162,29 @@ class Progression:
     week_on_week_max_pct: float
     min_previous_week: float
     categories: tuple[str, ...]
+    source: str
+    evidence: str
+    #: this many days in a row without a category's load is a break (build back gradually)
+    break_days: int = 7
+
+
+@dataclass(frozen=True)
+class RunningRule:
+    """Running in a phase: allowed or not, and the graded return-to-run caps."""
+
+    allowed: bool
+    max_week_min: float | None
+    max_day_min: float | None
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class RedFlagRule:
+    """What a red flag at a check-in asks the patient to do; `urgent` kinds need care today."""
+
+    urgent: tuple[str, ...]
+    check_in_days: int
     source: str
     evidence: str
 
@@ -168,6 +214,11 @@ class AvoidRule:
     source: str
 
 
+def default_red_flags() -> RedFlagRule:
+    """The red-flag rule of a protocol file without a [red_flags] table."""
+    return RedFlagRule(URGENT_RED_FLAGS, 7, "docs/evidence.md#red-flags", "")
+
+
 @dataclass(frozen=True)
 class Phase:
     id: str
@@ -186,6 +237,7 @@ class Phase:
     exit: tuple[Criterion, ...]
     source: str
     evidence: str
+    running: RunningRule | None = None
 
     def required_exercises(self) -> tuple[str, ...]:
         return tuple(n for n, d in self.prescribed.items() if d.required)
@@ -239,6 +291,13 @@ class MilestoneRule:
     pain_window_days: int
     source: str
     evidence: str
+    #: VISA-H readings, and days between the first and the latest, before a milestone judges
+    visa_h_min_readings: int = 2
+    visa_h_min_gap_days: int = 14
+    #: a fall of this many VISA-H points from the best earlier reading warns
+    visa_h_drop: float = 10.0
+    #: a physio's explicit choice to allow referral before 84 days
+    early_referral: bool = False
 
 
 @dataclass(frozen=True)
@@ -258,6 +317,9 @@ class Protocol:
     source: str
     evidence: str
     phase_ids: tuple[str, ...] = field(default=())
+    red_flags: RedFlagRule = field(default_factory=lambda: default_red_flags())
+    #: True for a protocol written for after surgery (surgery does not suspend its rules)
+    post_operative: bool = False
 
     def phase(self, phase_id: str) -> Phase:
         try:
@@ -318,11 +380,11 @@ class _Table:
 
     def source(self, k: str = "source") -> str:
         s = self.str_(k)
-        if not _SEED_RE.search(s) and "CLINICAL-REFERENCE.md" not in s:
+        if not _SEED_RE.search(s) and "CLINICAL-REFERENCE.md" not in s and "evidence.md" not in s:
             raise self.fail(
                 k,
-                "expected a citation naming a seed file (seeds/NNN_<16 hex>.txt) "
-                f"or a CLINICAL-REFERENCE.md row, got {s!r}",
+                "expected a citation naming docs/evidence.md (or a seed file "
+                f"seeds/NNN_<16 hex>.txt or a CLINICAL-REFERENCE.md row), got {s!r}",
             )
         return s
 
@@ -433,7 +495,7 @@ def _parse(file: Path, data: Mapping[str, Any]) -> Protocol:
         {
             "schema", "id", "name", "condition", "source", "evidence", "exercises",
             "categories", "acwr", "too_little", "inactivity", "post_injection", "milestones",
-            "defaults", "phases",
+            "defaults", "phases", "red_flags", "post_operative",
         }
     )  # fmt: skip
     schema = top.int_("schema")
@@ -479,7 +541,7 @@ def _parse(file: Path, data: Mapping[str, Any]) -> Protocol:
             {"label", "unit", "measure", "exercises", "acwr", "total_weight", "source", "evidence"}
         )
         measure = t.choice("measure", CATEGORY_MEASURES)
-        if measure in ("sitting_min", "srpe"):
+        if measure in ("sitting_min", "srpe", "running_min"):
             if t.has("exercises"):
                 raise t.fail("exercises", f"not used with measure {measure!r}; remove it")
             exs: tuple[str, ...] = ()
@@ -553,7 +615,8 @@ def _parse(file: Path, data: Mapping[str, Any]) -> Protocol:
     t = top.req_sub("milestones")
     t.check_keys(
         {"reassess_after_days", "reassess_by_days", "referral_after_days", "referral_by_days",
-         "visa_h_improvement", "pain_improvement", "pain_window_days", "source", "evidence"}
+         "visa_h_improvement", "pain_improvement", "pain_window_days", "source", "evidence",
+         "visa_h_min_readings", "visa_h_min_gap_days", "visa_h_drop", "early_referral"}
     )  # fmt: skip
     milestones = MilestoneRule(
         reassess_after_days=t.int_("reassess_after_days", lo=1),
@@ -565,21 +628,39 @@ def _parse(file: Path, data: Mapping[str, Any]) -> Protocol:
         pain_window_days=t.int_("pain_window_days", lo=1),
         source=t.source(),
         evidence=t.str_("evidence", ""),
+        visa_h_min_readings=t.int_("visa_h_min_readings", 2, lo=1),
+        visa_h_min_gap_days=t.int_("visa_h_min_gap_days", 14),
+        visa_h_drop=t.num("visa_h_drop", 10.0, hi=100),
+        early_referral=t.bool_("early_referral", False),
     )
     if milestones.reassess_by_days < milestones.reassess_after_days:
         raise t.fail("reassess_by_days", "expected >= reassess_after_days")
-    if milestones.referral_after_days < 84:
+    if milestones.referral_after_days < 84 and not milestones.early_referral:
         raise t.fail(
             "referral_after_days",
-            "expected >= 84 (specialist/surgical referral never before 3 months of "
-            "conservative care: seeds/000, seeds/003)",
+            "expected >= 84 (surgical referral never before 3 months of conservative care, "
+            "docs/evidence.md); set early_referral = true to refer earlier on purpose",
         )
     if milestones.referral_by_days < milestones.referral_after_days:
         raise t.fail("referral_by_days", "expected >= referral_after_days")
 
+    red_flags = default_red_flags()
+    rf = top.sub("red_flags", required=False)
+    if rf is not None:
+        rf.check_keys({"urgent", "check_in_days", "source", "evidence"})
+        red_flags = RedFlagRule(
+            rf.names("urgent", {k: k for k in RED_FLAG_KINDS}, "red flag")
+            if rf.has("urgent") else URGENT_RED_FLAGS,
+            rf.int_("check_in_days", 7, lo=1),
+            rf.source(),
+            rf.str_("evidence", ""),
+        )  # fmt: skip
+
     defaults = top.sub("defaults", required=False)
     if defaults is not None:
-        defaults.check_keys({"pain", "sitting", "progression", "first_exposure", "tempo"})
+        defaults.check_keys(
+            {"pain", "sitting", "progression", "first_exposure", "tempo", "running"}
+        )
 
     phases: dict[str, Phase] = {}
     ph_table = top.req_sub("phases")
@@ -606,6 +687,8 @@ def _parse(file: Path, data: Mapping[str, Any]) -> Protocol:
         source=top.source(),
         evidence=top.str_("evidence", ""),
         phase_ids=tuple(phases),
+        red_flags=red_flags,
+        post_operative=top.bool_("post_operative", False),
     )
 
 
@@ -636,7 +719,7 @@ def _parse_phase(
 ) -> Phase:
     t.check_keys(
         {"name", "aim", "allowed", "prescribed", "targets", "sitting", "pain", "progression",
-         "first_exposure", "tempo", "avoid", "entry", "exit", "source", "evidence"}
+         "first_exposure", "tempo", "avoid", "entry", "exit", "source", "evidence", "running"}
     )  # fmt: skip
     allowed = t.names("allowed", exercises, "exercise") if t.has("allowed") else ()
     prescribed: dict[str, Dosage] = {}
@@ -700,21 +783,44 @@ def _parse_phase(
     pain = None
     s = _section(t, defaults, "pain")
     if s is not None:
-        s.check_keys({"during_max", "next_morning_margin", "baseline_days", "source", "evidence"})
+        s.check_keys(
+            {"during_max", "next_morning_margin", "baseline_days", "source", "evidence",
+             "alarm_above_limit", "alarm_during", "alarm_next_morning_rise",
+             "alarm_next_morning", "creep_min_rise", "flare_settle_days"}
+        )  # fmt: skip
         pain = PainLimits(
             s.num("during_max", hi=10), s.num("next_morning_margin", 0.0, hi=10),
             s.int_("baseline_days", 7, lo=1), s.source(), s.str_("evidence", ""),
+            alarm_above_limit=s.num("alarm_above_limit", 2.0, hi=10),
+            alarm_during=s.num("alarm_during", 7.0, hi=10),
+            alarm_next_morning_rise=s.num("alarm_next_morning_rise", 2.0, hi=10),
+            alarm_next_morning=s.num("alarm_next_morning", 5.0, hi=10),
+            creep_min_rise=s.num("creep_min_rise", 1.0, hi=10),
+            flare_settle_days=s.int_("flare_settle_days", 2, lo=1),
         )  # fmt: skip
     progression = None
     s = _section(t, defaults, "progression")
     if s is not None:
         s.check_keys(
-            {"week_on_week_max_pct", "min_previous_week", "categories", "source", "evidence"}
-        )
+            {"week_on_week_max_pct", "min_previous_week", "categories", "source", "evidence",
+             "break_days"}
+        )  # fmt: skip
         progression = Progression(
             s.num("week_on_week_max_pct"), s.num("min_previous_week", 0.0),
             s.names("categories", categories, "category"), s.source(), s.str_("evidence", ""),
+            break_days=s.int_("break_days", 7, lo=1),
         )  # fmt: skip
+    running = None
+    s = _section(t, defaults, "running")
+    if s is not None:
+        s.check_keys({"allowed", "max_week_min", "max_day_min", "source", "evidence"})
+        running = RunningRule(
+            s.bool_("allowed", False),
+            s.num("max_week_min", hi=10080) if s.has("max_week_min") else None,
+            s.num("max_day_min", hi=1440) if s.has("max_day_min") else None,
+            s.source(),
+            s.str_("evidence", ""),
+        )
     first = None
     s = _section(t, defaults, "first_exposure")
     if s is not None:
@@ -772,6 +878,7 @@ def _parse_phase(
         exit=_criteria(t, "exit"),
         source=t.source(),
         evidence=t.str_("evidence", ""),
+        running=running,
     )
 
 

@@ -895,7 +895,8 @@ def _sec_warnings(data: Mapping[str, Any]) -> str:
                 _e(w.get("date")),
                 _badge(w.get("severity")),
                 f"<code>{_e(w.get('rule'))}</code>",
-                f"{_e(w.get('message'))}<br>"
+                f"<b>Patient:</b> {_e(w.get('patient'))}<br>"
+                f"<b>Clinician:</b> {_e(w.get('message'))}<br>"
                 f'<span class="note">{_e(_numbers_text(w.get("numbers")))}</span>',
             ]
         )
@@ -911,7 +912,9 @@ def _sec_warnings(data: Mapping[str, Any]) -> str:
         )
         + "<h3>Every warning, newest first</h3>"
         + _table(
-            ["date", "severity", "rule", "reason (sources: table above)"], rows, "warnings-table"
+            ["date", "severity", "rule", "for the patient · for the clinician (sources: above)"],
+            rows,
+            "warnings-table",
         )
     )
 

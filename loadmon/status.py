@@ -14,15 +14,21 @@
                           "target": [low, high] | null,
                           "status": "below" | "within" | "above" | null}},
      "ratios": {CATEGORY or "total": {"acute", "chronic", "ratio" (null if chronic is 0),
-                          "base_days", "week", "previous_week", "week_on_week_pct"}},
+                          "base_days", "week", "previous_week", "week_on_week_pct",
+                          "used": bool,       # a warning rule uses the ratio today
+                          "reason": str | null}},   # why not, when it does not
      "adherence": {CATEGORY: {"7d": share | null, "28d": share | null}},
      "sitting": {"total_min", "longest_bout_min", "limit_bout_min", "limit_daily_min"},
      "tempo": {EXERCISE: {"reps", "at_tempo", "share", "tempo_s"}},
-     "log": {"pain": [...], "rpe": [...], "sets": [...], "visa_h": {...} | null,
-             "interventions": [...]},
+     "log": {"pain": [... "masked": true within an injection's window], "rpe": [...],
+             "sets": [...], "visa_h": {...} | null, "interventions": [...],
+             "check_ins": [{"red_flags": [...]}]},
+     "check_in": {"last": date | null, "due": bool, "every_days": 7},  # the weekly prompt
+     "care": {"suspended": bool, "since"?, "reason"?},   # surgery suspends conservative care
      "prescribed": {EXERCISE: {"sets", "reps", "hold_s", "tempo_s", "sessions_per_day",
-                               "sessions_per_week", "source"}},
-     "warnings": [{"rule", "severity", "message", "numbers", "source", "category"?}]}
+                               "sessions_per_week", "source"}},  # {} once suspended
+     "warnings": [{"rule", "severity", "patient", "message", "numbers", "source",
+                   "category"?, "since"?}]}   # `since`: a standing warning not yet acknowledged
 
 `load_history(db, patient, start, end)` returns a `History` (per-day numpy arrays for plots:
 loads, bands, status, ratios, week sums, phases, warnings); `History.to_dict()` is JSON-able.
@@ -40,7 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loadmon import storage
-from loadmon.alerts import Alert, evaluate
+from loadmon.alerts import Alert, effective_base, evaluate, masked_days, standing_open
 from loadmon.compare import STATUS_NAMES, TOTAL, Comparison, compare
 from loadmon.errors import InputError
 from loadmon.load import DailyRaw, read_daily
@@ -108,6 +114,7 @@ def day_status(db: storage.Database, patient: str, day: str | date | None = None
         a7, a28 = cmp.adherence_7d[k][i], cmp.adherence_28d[k][i]
         if np.isfinite(a7) or np.isfinite(a28):
             adherence[k] = {"7d": _num(a7), "28d": _num(a28)}
+    based = effective_base(cmp, proto)
     ratios = {
         k: {
             "acute": _num(cmp.acute[k][i]),
@@ -117,6 +124,7 @@ def day_status(db: storage.Database, patient: str, day: str | date | None = None
             "week": _num(cmp.week[k][i]),
             "previous_week": _num(cmp.previous_week[k][i]),
             "week_on_week_pct": _num(cmp.week_on_week_pct[k][i], 1),
+            **_ratio_use(proto, cmp, based, k, i),
         }
         for k in cmp.ratio
     }
@@ -138,13 +146,27 @@ def day_status(db: storage.Database, patient: str, day: str | date | None = None
             "share": None if at is None else round(at / n, 3),
             "tempo_s": t,
         }
-    log_today = [e for e in raw.log if e["date"] == d]
+    masked = masked_days(raw, proto)
+    log_today = [
+        dict(e, masked=True) if e["kind"] == "pain" and masked[i] else e
+        for e in raw.log
+        if e["date"] == d
+    ]
     visa = [e for e in raw.log if e["kind"] == "visa_h"]
 
     def strip(e: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in e.items() if k not in ("id", "kind", "date")}
 
-    alerts = evaluate(raw, cmp, proto, 0, i, i + 1)
+    every = evaluate(raw, cmp, proto, 0, 0, i + 1)
+    alerts = [a for a in every if a.date == d]
+    standing = standing_open(every, raw.log, d)
+    surgery = [e["date"] for e in raw.log
+               if e["kind"] == "intervention" and e.get("intervention") == "surgery"]  # fmt: skip
+    suspended = bool(surgery) and not proto.post_operative
+    last_check = max((e["date"] for e in raw.log if e["kind"] == "check_in"), default=None)
+    check_due = last_check is None or (
+        date.fromisoformat(d) - date.fromisoformat(last_check)
+    ).days >= proto.red_flags.check_in_days
     return {
         "date": d,
         "patient": st.info.name,
@@ -170,7 +192,20 @@ def day_status(db: storage.Database, patient: str, day: str | date | None = None
             "sets": [strip(e) for e in log_today if e["kind"] == "set"],
             "visa_h": {"date": visa[-1]["date"], "score": visa[-1]["score"]} if visa else None,
             "interventions": [strip(e) for e in log_today if e["kind"] == "intervention"],
+            "check_ins": [strip(e) for e in log_today if e["kind"] == "check_in"],
         },
+        "check_in": {"last": last_check, "due": check_due,
+                     "every_days": proto.red_flags.check_in_days},
+        "care": (
+            {
+                "suspended": True,
+                "since": min(surgery),
+                "reason": "surgery logged: conservative-care rules and prescriptions suspended; "
+                "a post-operative protocol is needed",
+            }
+            if suspended
+            else {"suspended": False}
+        ),
         "prescribed": {
             name: {
                 "sets": dz.sets,
@@ -182,9 +217,39 @@ def day_status(db: storage.Database, patient: str, day: str | date | None = None
                 "source": dz.source,
             }
             for name, dz in ph.prescribed.items()
+            if not suspended
         },
-        "warnings": [a.to_dict() for a in alerts],
+        "warnings": [a.to_dict() for a in alerts]
+        + [dict(a.to_dict(), since=a.date) for a in standing],
     }
+
+
+def _ratio_use(
+    proto: Protocol, cmp: Comparison, based: dict[str, NDArray[np.bool_]], k: str, i: int
+) -> dict[str, Any]:
+    """Whether a warning rule uses this ratio today, and why not when it does not."""
+    if k != TOTAL and not proto.categories[k].acwr:
+        return {"used": False, "reason": "not an acute:chronic category in this protocol"}
+    if cmp.based[k][i] and not based[k][i]:
+        return {
+            "used": False,
+            "reason": "a planned phase change restarted the chronic base; the first-exposure "
+            "caps apply",
+        }
+    if not cmp.based[k][i] and cmp.base[k][i] >= proto.acwr.min_base_days:
+        return {
+            "used": False,
+            "reason": f"no chronic base yet (first load less than {proto.acwr.chronic_days} "
+            "days ago); the first-exposure caps apply",
+        }
+    if not cmp.based[k][i]:
+        a = proto.acwr
+        return {
+            "used": False,
+            "reason": f"no chronic base yet ({int(cmp.base[k][i])} of {a.min_base_days} loaded "
+            f"days in the last {a.chronic_days}); the first-exposure caps apply",
+        }
+    return {"used": True, "reason": None}
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,27 @@ def test_demo_story_raises_its_warnings(demo: Path) -> None:
     assert any(d == "2026-11-14" and r.startswith("tempo") for d, r in fired)
 
 
+def test_demo_keeps_its_teaching_moments_and_is_quiet_otherwise(demo: Path) -> None:
+    from datetime import timedelta
+
+    from loadmon.demo import DAYS, SITTING_WEEK, SPIKE_DAYS, TEMPO_LAPSE_DAY
+
+    db = storage.open_db(demo)
+    start = TODAY - timedelta(days=DAYS - 1)
+    hist = status.load_history(db, DEMO_PATIENT, start, TODAY)
+
+    def on(i: int) -> set[str]:
+        return {w.rule for w in hist.warnings if w.date == (start + timedelta(days=i)).isoformat()}
+
+    assert all("sitting.bout" in on(i) for i in SITTING_WEEK)  # the sitting week
+    assert "first_exposure.cap" in on(SPIKE_DAYS[0])  # the spike
+    assert "pain.next_morning" in on(SPIKE_DAYS[1])  # the flare: an alarm ...
+    assert "pain.flare" in on(SPIKE_DAYS[1] + 2)  # ... then isometrics-only advice
+    assert "tempo.fast" in on(TEMPO_LAPSE_DAY)  # the tempo lapse
+    days = {w.date for w in hist.warnings}
+    assert len(days) <= DAYS // 4, sorted(days)  # warnings on <= 25 % of the days
+
+
 def test_demo_builds_in_a_few_seconds_and_refuses_a_real_database(tmp_path: Path) -> None:
     t0 = time.perf_counter()
     build_demo(tmp_path / "d.db", today=TODAY)

@@ -56,15 +56,39 @@ def test_every_cited_seed_file_exists() -> None:
             assert (SEEDS.parent / m).is_file(), f"{path.name} cites missing {m}"
 
 
-def test_each_protocol_cites_its_seed() -> None:
+def test_each_protocol_cites_its_evidence_section() -> None:
     expect = {
-        "proximal-hamstring-tendinopathy": "seeds/004_",
-        "ischial-tuberosity-enthesopathy": "seeds/000_",
-        "ischiofemoral-impingement": "seeds/001_",
-        "iliopsoas-tendinopathy": "seeds/003_",
+        "proximal-hamstring-tendinopathy": "#proximal-hamstring-tendinopathy-stages",
+        "ischial-tuberosity-enthesopathy": "#ischial-tuberosity-enthesopathy",
+        "ischiofemoral-impingement": "#ischiofemoral-impingement",
+        "iliopsoas-tendinopathy": "#iliopsoas-tendinopathy",
     }
-    for pid, seed in expect.items():
-        assert seed in protocols.get_protocol(pid).source
+    for pid, anchor in expect.items():
+        assert f"docs/evidence.md{anchor}" in protocols.get_protocol(pid).source
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_cited_evidence_section_exists_in_the_repository() -> None:
+    doc = PHT.parents[1] / "docs" / "evidence.md"
+    anchors = {_anchor(line.lstrip("#")) for line in doc.read_text().splitlines()
+               if line.startswith("#")}  # fmt: skip
+    for path in protocols.protocol_files():
+        text = path.read_text()
+        assert "seeds/" not in text and "CLINICAL-REFERENCE" not in text, path.name
+        for a in set(re.findall(r"docs/evidence\.md#([a-z0-9-]+)", text)):
+            assert a in anchors, f"{path.name} cites docs/evidence.md#{a}, not a heading there"
+
+
+def test_an_earlier_referral_is_accepted_when_the_physio_sets_it(tmp_path: Path) -> None:
+    copy = tmp_path / "early.toml"
+    text = PHT.read_text().replace("referral_after_days = 91", "referral_after_days = 42", 1)
+    copy.write_text(text.replace("[milestones]\n", "[milestones]\nearly_referral = true\n", 1))
+    assert protocols.read_protocol(copy).milestones.referral_after_days == 42
 
 
 def test_lookup_by_stem_and_path_and_unknown() -> None:
@@ -91,8 +115,10 @@ BROKEN = [
      "phases.1.targets.isometric_s.high", "expected >= low (300)"),
     ("max_bout_min = 30\nmax_daily_min = 360", "max_bout = 30\nmax_daily_min = 360",
      "phases.0.sitting.max_bout", "unknown key (expected one of: "),
-    ('allowed = ["bridge_hold", "isometric_curl"]\nsource = "seeds/004_444b23c7610e3e3a.txt (Ph',
-     'allowed = ["bridge_hold", "nordic"]\nsource = "seeds/004_444b23c7610e3e3a.txt (Ph',
+    ('allowed = ["bridge_hold", "isometric_curl"]\nsource = "docs/evidence.md#proximal-'
+     'hamstring-tendinopathy-stages (Ph',
+     'allowed = ["bridge_hold", "nordic"]\nsource = "docs/evidence.md#proximal-'
+     'hamstring-tendinopathy-stages (Ph',
      "phases.1.allowed", "unknown exercise 'nordic'"),
     ("[phases.1.pain]\nduring_max = 3", '[phases.1.pain]\nduring_max = "three"',
      "phases.1.pain.during_max", "expected a number, got 'three'"),
@@ -102,7 +128,7 @@ BROKEN = [
      "milestones.referral_after_days", "never before 3 months"),
     ('severity = "caution"', 'severity = "danger"',
      "phases.0.avoid[1].severity", "expected one of info, caution, alarm"),
-    ('source = "CLINICAL-REFERENCE.md: Foster et al. 2001 (CR-10 x minutes)"',
+    ('source = "docs/evidence.md: Foster et al. 2001 (CR-10 x minutes)"',
      'source = "my clinic"', "categories.srpe.source", "expected a citation"),
     ('measure = "hold_s"', 'measure = "holds"', "categories.isometric_s.measure",
      "expected one of hold_s, reps"),

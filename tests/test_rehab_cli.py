@@ -86,7 +86,10 @@ def test_patient_phase_log_status_flow(run) -> None:  # type: ignore[no-untyped-
     rules = {w["rule"] for w in s["warnings"]}
     assert {"pain.during", "phase.plyometric_early"} <= rules
     text = _ok(run("status", "ann", "--date", "2026-01-11"))
-    assert "phase 1 (Isometrics)" in text and "[alarm] phase.plyometric_early" in text
+    assert "phase 1 (Isometrics)" in text
+    # Two voices: the patient's next step on the [severity] line, the physio's detail below it.
+    assert "[alarm] Hops / low-level plyometrics is not part of your programme yet" in text
+    assert "    phase.plyometric_early: Hops / low-level plyometrics" in text
     assert json.loads(_ok(run("status", "ann", "--date", "2026-01-12", "--json")))["phase"] == "2"
 
 

@@ -9,6 +9,7 @@ import click
 
 from loadmon import storage
 from loadmon.cli import db_option
+from loadmon.cli.rehab_cmds import NUMBER
 from loadmon.recording import read_recording, write_loadmon_csv
 
 
@@ -22,6 +23,12 @@ from loadmon.recording import read_recording, write_loadmon_csv
     default=None,
     help="A guided set: count only this exercise (bridge, bridge_hold, rdl or hops).",
 )
+@click.option(
+    "--kg",
+    type=NUMBER,
+    default=None,
+    help="External load of the recorded sets (counts instead of the prescribed kg).",
+)
 @db_option
 def import_cmd(
     file: Path,
@@ -29,6 +36,7 @@ def import_cmd(
     create: bool,
     no_analyze: bool,
     exercise: str | None,
+    kg: float | None,
     db_path: str | None,
 ) -> None:
     """Import a recording (loadmon-csv or a Polar Sensor Logger *_ACC.txt export)."""
@@ -37,8 +45,9 @@ def import_cmd(
     rec = read_recording(file)  # validate fully before touching the database
     db = storage.open_db(db_path)
     result = importing.import_recording(
-        db, rec, patient=patient, create_patient=create, analyze=not no_analyze, exercise=exercise
-    )
+        db, rec, patient=patient, create_patient=create, analyze=not no_analyze, exercise=exercise,
+        kg=kg,
+    )  # fmt: skip
     msg = (
         f"imported {file.name} as recording {result.recording_id} for {patient}: "
         f"{rec.n_samples} samples, {rec.duration_s / 60:.1f} min at {rec.sample_rate_hz:g} Hz"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import click
 from loadmon import patients, protocols, storage
 from loadmon.cli import db_option
 from loadmon.errors import InputError
-from loadmon.protocols import INTERVENTION_KINDS, Protocol
+from loadmon.protocols import INTERVENTION_KINDS, RED_FLAG_KINDS, Protocol
 
 
 class _Number(click.ParamType):  # type: ignore[type-arg]
@@ -312,7 +313,7 @@ def prescribe_cmd(
 
 @click.group("log")
 def log_group() -> None:
-    """Log what the sensor cannot know: pain, RPE, sets, VISA-H, interventions."""
+    """Log what the sensor cannot know: pain, RPE, sets, VISA-H, interventions, check-ins."""
 
 
 @log_group.command("pain")
@@ -320,15 +321,19 @@ def log_group() -> None:
 @click.option("--during", type=NUMBER, default=None, help="Pain during exercise, 0-10.")
 @click.option("--next-morning", "next_morning", type=NUMBER, default=None,
               help="Pain the morning after, 0-10.")  # fmt: skip
+@click.option("--stiffness", type=NUMBER, default=None,
+              help="Stiffness the morning after, 0-10 (optional).")  # fmt: skip
 @_date_option
 @db_option
 def log_pain_cmd(
-    name: str, during: float | None, next_morning: float | None, on: str | None,
-    db_path: str | None,
+    name: str, during: float | None, next_morning: float | None, stiffness: float | None,
+    on: str | None, db_path: str | None,
 ) -> None:  # fmt: skip
     """Pain during the day's session and the next morning (entry dated the session day)."""
     db = storage.open_db(db_path)
-    patients.log_pain(db, name, during=during, next_morning=next_morning, on=on)
+    patients.log_pain(
+        db, name, during=during, next_morning=next_morning, stiffness=stiffness, on=on
+    )
     click.echo(f"{name}: pain logged for {on or patients.today()}")
 
 
@@ -393,6 +398,64 @@ def log_intervention_cmd(
     click.echo(f"{name}: {kind} logged for {on or patients.today()}")
 
 
+@log_group.command("set-kg")
+@click.argument("name")
+@click.argument("set_id", type=INTEGER)
+@click.argument("kg", type=NUMBER)
+@db_option
+def log_set_kg_cmd(name: str, set_id: int, kg: float, db_path: str | None) -> None:
+    """Correct the kg of recorded set SET_ID (the set ids are in the report and export)."""
+    db = storage.open_db(db_path)
+    patients.set_recorded_kg(db, name, set_id, kg)
+    click.echo(f"{name}: recorded set {set_id} now counts at {kg:g} kg")
+
+
+@log_group.command("check-in")
+@click.argument("name")
+@click.option("--red-flag", "red_flags", multiple=True, metavar="KIND",
+              help=f"A red flag (repeatable): {', '.join(RED_FLAG_KINDS)}.")  # fmt: skip
+@click.option("--none", "none", is_flag=True, help="Nothing to report (a clear check-in).")
+@_date_option
+@db_option
+def log_check_in_cmd(
+    name: str, red_flags: tuple[str, ...], none: bool, on: str | None, db_path: str | None
+) -> None:
+    """The weekly safety check-in: any red flag is an alarm that says what to do now."""
+    db = storage.open_db(db_path)
+    patients.log_check_in(db, name, list(red_flags), none=none, on=on)
+    day = on or patients.today()
+    if none:
+        click.echo(f"{name}: check-in for {day}: nothing to report")
+        return
+    click.echo(f"{name}: check-in for {day}: red flag(s) {', '.join(red_flags)}")
+    from loadmon import status  # numpy-heavy: imported only when needed
+
+    for w in status.day_status(db, name, day)["warnings"]:
+        if w["rule"].startswith("red_flag.") and "since" not in w:
+            click.echo(f"[{w['severity']}] {w['patient']}")
+
+
+@click.group("warnings")
+def warnings_group() -> None:
+    """Standing warnings (milestones, red flags, surgery) and their acknowledgement."""
+
+
+@warnings_group.command("ack")
+@click.argument("name")
+@click.argument("rule")
+@click.option("--note", default="", help="What was decided (kept in the log).")
+@_date_option
+@db_option
+def warnings_ack_cmd(
+    name: str, rule: str, note: str, on: str | None, db_path: str | None
+) -> None:
+    """Acknowledge NAME's standing warning RULE (e.g. milestone.reassess, or red_flag for all
+    red flags): it leaves the status until it is raised anew."""
+    db = storage.open_db(db_path)
+    patients.acknowledge(db, name, rule, note=note, on=on)
+    click.echo(f"{name}: {rule} acknowledged on {on or patients.today()}")
+
+
 # --------------------------------------------------------------------------------------------
 # status
 
@@ -421,12 +484,17 @@ def render_status(s: dict[str, Any]) -> str:
         )
     head = f"{'ratio (EWMA 7/28 d)':<34} {'acute':>9} {'chronic':>9} {'ratio':>7} {'wk/wk':>8}"
     out += ["", head]
+    unused: list[str] = []
     for k, r in s["ratios"].items():
+        if not r.get("used", True):
+            unused.append(f"  {k}: not used - {r['reason']}")
+            continue
         wow = "-" if r["week_on_week_pct"] is None else f"{r['week_on_week_pct']:+.0f} %"
         out.append(
             f"{k:<34} {_fmt(r['acute']):>9} {_fmt(r['chronic']):>9} {_fmt(r['ratio']):>7} "
             f"{wow:>8}"
         )
+    out += unused
     sit = s["sitting"]
     out += [
         "",
@@ -434,10 +502,21 @@ def render_status(s: dict[str, Any]) -> str:
         f"(limit {_fmt(sit['limit_bout_min'])})",
         "",
     ]
+    care = s.get("care", {})
+    if care.get("suspended"):
+        out += [f"care: {care['reason']} (since {care['since']})", ""]
+    check = s.get("check_in")
+    if check and check["due"]:
+        last = check["last"] or "never"
+        who = shlex.quote(s["patient"])
+        out += [f"check-in due (last: {last}): loadmon log check-in {who} --none "
+                "| --red-flag KIND", ""]  # fmt: skip
     if not s["warnings"]:
         out.append("no warnings")
     for w in s["warnings"]:
-        out.append(f"[{w['severity']}] {w['rule']}: {w['message']}")
+        since = f" (since {w['since']}; until acknowledged)" if w.get("since") else ""
+        out.append(f"[{w['severity']}] {w['patient']}{since}")
+        out.append(f"    {w['rule']}: {w['message']}")
         out.append(f"    source: {w['source']}")
     return "\n".join(out)
 
@@ -465,4 +544,5 @@ def register(group: click.Group) -> None:
     group.add_command(phase_group)
     group.add_command(prescribe_cmd)
     group.add_command(log_group)
+    group.add_command(warnings_group)
     group.add_command(status_cmd)

@@ -41,6 +41,7 @@ CATEGORY_ORDER = [
     "rdl_kg",
     "curl_reps",
     "hop_contacts",
+    "running_min",
     "sitting_min",
     "srpe",
     "total",
@@ -99,6 +100,7 @@ def category_label(cat: str) -> str:
         "rdl_kg": "RDL kg",
         "curl_reps": "Curl reps",
         "hop_contacts": "Hop contacts",
+        "running_min": "Running min",
         "sitting_min": "Sitting min",
         "srpe": "Session RPE",
         "total": "Total",
@@ -360,6 +362,14 @@ class DashboardData:
 
     def log_visa_h(self, day: date, score: float) -> None:
         patients.log_visa_h(self.db, self._name(), score, on=day)
+
+    def log_check_in(self, day: date, red_flags: Sequence[str]) -> None:
+        """The safety check-in: the red flags ticked, or none (a clear check-in)."""
+        patients.log_check_in(self.db, self._name(), list(red_flags), none=not red_flags, on=day)
+
+    def acknowledge(self, rule: str, day: date, note: str = "") -> None:
+        """A clinician has seen the standing warning `rule`."""
+        patients.acknowledge(self.db, self._name(), rule, note=note, on=day)
 
     def set_phase(self, phase: str, day: date, note: str = "") -> None:
         patients.set_phase(self.db, self._name(), phase, on=day, note=note)

@@ -21,25 +21,33 @@ REPLAY = "loadmon/demo_data/bridge_set.csv"
 
 CANNED_WARNINGS: list[dict[str, Any]] = [
     {
-        "rule": "acwr-caution",
-        "severity": "caution",
-        "message": "RDL volume is rising fast: acute:chronic ratio 1.42 (caution above 1.3)",
-        "numbers": {"acute": 612.0, "chronic": 431.0, "ratio": 1.42},
-        "source": "CLINICAL-REFERENCE.md: Gabbett 2016; Williams et al. 2017",
+        "rule": "red_flag.numbness",
+        "severity": "alarm",
+        "patient": "You reported numbness or tingling in the leg. Stop the exercise programme "
+        "for now and phone your clinic today so they can check you before you carry on.",
+        "message": "red flag at check-in: numbness or tingling in the leg - possible sciatic "
+        "nerve involvement; review before loading again",
+        "numbers": {"red_flag": "numbness", "urgent": False},
+        "source": "docs/evidence.md#red-flags",
+        "since": "2026-11-18",
     },
     {
-        "rule": "tempo",
+        "rule": "acwr.high",
         "severity": "caution",
+        "patient": "In the last week you did far more weight lifted in Romanian deadlifts than "
+        "you are used to over the last month. Keep the next sessions at your usual level.",
+        "message": "RDL volume (reps x kg): acute:chronic 1.42 (> 1.3; acute 612 vs chronic 431)",
+        "numbers": {"acute": 612.0, "chronic": 431.0, "ratio": 1.42},
+        "source": "docs/evidence.md: Gabbett 2016, Williams et al. 2017",
+    },
+    {
+        "rule": "tempo.fast",
+        "severity": "caution",
+        "patient": "Most of your Romanian deadlift reps were too quick. Count 3 seconds down "
+        "and 3 seconds up.",
         "message": "8 of 24 RDL reps faster than the prescribed 3 s each way",
         "numbers": {"fast_reps": 8, "reps": 24, "tempo_s": 3.0, "set_id": "s160"},
-        "source": "seeds/004 (Phase 2 slow tempo); Beyer et al. 2015",
-    },
-    {
-        "rule": "sitting-bout",
-        "severity": "info",
-        "message": "Longest sitting bout 50 min is within the 60 min limit",
-        "numbers": {"longest_min": 50.0, "limit_min": 60.0},
-        "source": "seeds/004 (sitting compresses the tendon)",
+        "source": "docs/evidence.md#proximal-hamstring-tendinopathy-stages; Beyer et al. 2015",
     },
 ]
 

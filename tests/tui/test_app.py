@@ -86,7 +86,7 @@ async def test_warning_opens_the_day_in_sessions(tmp_path: Path) -> None:
         await settle(pilot)
         alerts = app.screen.query_one(AlertList)
         alerts.focus()
-        alerts.highlighted = 1
+        alerts.highlighted = 2  # the tempo warning (its set)
         await pilot.press("enter")
         await settle(pilot)
         assert app.current_mode == "sessions"
@@ -289,7 +289,47 @@ async def test_logging_pain_clears_the_prompt(tmp_path: Path) -> None:
         await pilot.press("escape", "1")
         await settle(pilot)
         prompt = app.screen.query_one("#today-prompt", Static)
-        assert "pain" not in str(prompt.render())
+        assert "pain" not in str(prompt.render()).splitlines()[0]  # line 2: the check-in
+
+
+async def test_check_in_form_raises_the_red_flag_and_ack_clears_it(tmp_path: Path) -> None:
+    from textual.widgets import Checkbox
+
+    app = real_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Weekly check-in" not in text_of(app, "#today-prompt")  # checked in 6 days ago
+        await pilot.press("n")  # a week after the demo's last check-in: it is due
+        await settle(pilot)
+        assert "Weekly check-in" in text_of(app, "#today-prompt")
+        await pilot.press("l")
+        await settle(pilot)
+        app.screen.query_one("#log-tabs").active = "tab-check"
+        await pilot.pause()
+        count = "SELECT count(*) FROM log_entries WHERE kind = 'check_in'"
+        before = db_rows(app.data.db_path, count)
+        await click(pilot, "#save-check")  # nothing ticked: not saved
+        await settle(pilot)
+        assert db_rows(app.data.db_path, count) == before
+        app.screen.query_one("#flag-numbness", Checkbox).value = True
+        await click(pilot, "#save-check")
+        await settle(pilot)
+        rows = db_rows(app.data.db_path, "SELECT date, data FROM log_entries "
+                       "WHERE kind = 'check_in' ORDER BY id DESC LIMIT 1")  # fmt: skip
+        assert rows == [("2026-11-21", '{"red_flags": ["numbness"]}')]
+        await pilot.press("escape", "1")
+        await settle(pilot)
+        assert "Weekly check-in" not in text_of(app, "#today-prompt")
+        alerts = app.screen.query_one("#today-warnings")
+        assert any(w["rule"] == "red_flag.numbness" and "phone your clinic today" in w["patient"]
+                   for w in alerts.warnings)  # fmt: skip
+        i = next(k for k, w in enumerate(alerts.warnings) if w["rule"] == "red_flag.numbness")
+        alerts.focus()
+        alerts.highlighted = i
+        await pilot.press("a")
+        await settle(pilot)
+        rows = db_rows(app.data.db_path, "SELECT data FROM log_entries WHERE kind = 'ack'")
+        assert len(rows) == 1 and '"rule": "red_flag.numbness"' in rows[0][0]
 
 
 async def test_help_and_quit(tmp_path: Path) -> None:

@@ -20,10 +20,11 @@ HELP = """\
 | `Tab` / `Shift+Tab` | move between fields and lists |
 
 **Today** — `p`/`n` previous/next day, `t` back to today, `l` log pain or RPE,
-`Enter` on a warning opens the day and set behind it in Sessions.
+`Enter` on a warning opens the day and set behind it in Sessions; `a` (physio) acknowledges
+a standing warning (milestone, red flag, surgery) so it leaves Today.
 
 **Trend** — `c` next load category, `w` 4/6/8 weeks. Shaded: target band;
-ratio lines at 0.8 (too little), 1.3 (caution), 1.5 (alarm); ▲ marks a phase change.
+ratio lines at 0.8 (too little), 1.3 (caution), 1.5 (well above); ▲ marks a phase change.
 
 **Sessions** — `f` filter (dates YYYY-MM-DD, exercise), `e` expand all, `w` warnings.
 
@@ -31,7 +32,8 @@ ratio lines at 0.8 (too little), 1.3 (caution), 1.5 (alarm); ▲ marks a phase c
 
 **Patient** — change phase (asks to confirm), edit the prescription, `Ctrl+S` save.
 
-**Log** — pain, RPE, a set done without the sensor, VISA-H; `Enter`/`Ctrl+S` saves.
+**Log** — pain, RPE, a set done without the sensor, VISA-H, the weekly red-flag
+check-in; `Enter`/`Ctrl+S` saves.
 """
 
 

@@ -1,4 +1,5 @@
-"""Provides LogEntryScreen: pain, RPE, manual sets and VISA-H, validated inline before saving."""
+"""Provides LogEntryScreen: pain, RPE, manual sets, VISA-H and the safety check-in, validated
+inline before saving."""
 
 from __future__ import annotations
 
@@ -12,8 +13,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.validation import Integer, Number, ValidationResult, Validator
-from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
+from loadmon.alerts import RED_FLAGS
 from loadmon.errors import InputError, LoadmonError
 from loadmon.tui.data import parse_day
 from loadmon.tui.messages import DataChanged
@@ -117,6 +128,14 @@ class LogEntryScreen(DashScreen):
                         [Integer(0, 100, failure_description="VISA-H is 0 to 100")],
                     )
                     yield Button("Save VISA-H", id="save-visa", variant="primary")
+                with TabPane("Check-in", id="tab-check"):
+                    yield Static("Since your last check-in, have you had any of these?",
+                                 classes="form-note")  # fmt: skip
+                    for kind, (what, _) in RED_FLAGS.items():
+                        yield Checkbox(what[0].upper() + what[1:], id=f"flag-{kind}")
+                    with Horizontal(classes="form-row"):
+                        yield Button("Save check-in", id="save-check", variant="primary")
+                        yield Button("None of these", id="save-check-none")
 
     def on_mount(self) -> None:
         for msg in self.query(".field-msg"):
@@ -222,6 +241,31 @@ class LogEntryScreen(DashScreen):
             ["visa-score"],
         )
 
+    @on(Button.Pressed, "#save-check")
+    def save_check_in(self) -> None:
+        flags = [k for k in RED_FLAGS if self.query_one(f"#flag-{k}", Checkbox).value]
+        if not flags:
+            self.notify("Tick what you have had, or press None of these", severity="warning",
+                        title="Not saved")  # fmt: skip
+            return
+        self._check_in(flags)
+
+    @on(Button.Pressed, "#save-check-none")
+    def save_check_in_none(self) -> None:
+        self._check_in([])
+
+    def _check_in(self, flags: list[str]) -> None:
+        self._save("check-in", lambda: self.data.log_check_in(self._day(), flags), [])
+        for k in RED_FLAGS:
+            self.query_one(f"#flag-{k}", Checkbox).value = False
+        if flags:
+            self.notify(
+                "A red flag: stop the programme and contact your clinic today; for numbness "
+                "in the saddle area, bladder or bowel changes, fever or a red, hot injection "
+                "site get medical help now. See Today.",
+                severity="error", title="Red flag", timeout=20,
+            )  # fmt: skip
+
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         self.action_save()
@@ -233,4 +277,5 @@ class LogEntryScreen(DashScreen):
             "tab-rpe": self.save_rpe,
             "tab-set": self.save_set,
             "tab-visa": self.save_visa,
+            "tab-check": self.save_check_in,
         }[active]()

@@ -11,8 +11,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
+from loadmon.alerts import STANDING
+from loadmon.errors import LoadmonError
 from loadmon.tui.data import DashboardData, warning_link
-from loadmon.tui.messages import OpenDay, WarningChosen
+from loadmon.tui.messages import DataChanged, OpenDay, WarningChosen
 from loadmon.tui.screens.base import DashScreen
 from loadmon.tui.widgets.alert_list import AlertList
 from loadmon.tui.widgets.load_gauge import LoadGauges
@@ -30,6 +32,21 @@ def fetch_today(data: DashboardData, day: date) -> dict[str, Any]:
         "sitting": data.day_sitting(day),
         "missing": data.missing_reports(day),
     }
+
+
+def prompt_text(missing: list[str], status: dict[str, Any]) -> Text | None:
+    """The Today prompt: what is not reported yet, and the weekly safety check-in."""
+    parts = []
+    if missing:
+        words = " and ".join("pain" if m == "pain" else "RPE" for m in missing)
+        parts.append(f"How did it go? {words} not reported yet — press l to log.")
+    check = status.get("check_in") or {}
+    if check.get("due"):
+        parts.append(
+            "Weekly check-in: any night pain, numbness, weakness, fever or other red flags? "
+            "Press l, then the Check-in tab."
+        )
+    return Text("\n".join(parts), style="bold yellow") if parts else None
 
 
 SHORT = {"bridge_hold": "hold", "rdl": "RDL", "single_leg_rdl": "SL RDL", "prone_curl": "curl"}
@@ -68,6 +85,7 @@ class TodayScreen(DashScreen):
         Binding("n", "day(1)", "day▶"),
         Binding("t", "today", "Back to today", show=False),
         Binding("l", "app.switch_mode('log')", "Log pain/RPE", show=False),
+        Binding("a", "acknowledge", "Ack warning", show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -82,7 +100,7 @@ class TodayScreen(DashScreen):
                     yield Static(id="today-sets")
                 with Vertical(id="today-warn-box"):
                     yield Static("Warnings (Enter: open the day)", classes="section")
-                    yield AlertList(id="today-warnings")
+                    yield AlertList(voice="patient", id="today-warnings")
 
     def fetch(self) -> dict[str, Any]:
         return fetch_today(self.data, self.lapp.day)
@@ -99,19 +117,11 @@ class TodayScreen(DashScreen):
         if info.get("protocol"):
             title.append(f"  {info['protocol']}", style="dim")
         self.query_one("#today-title", Static).update(title)
-        missing = result["missing"]
         prompt = self.query_one("#today-prompt", Static)
-        if missing:
-            words = " and ".join("pain" if m == "pain" else "RPE" for m in missing)
-            prompt.update(
-                Text(
-                    f"How did it go? {words} not reported yet — press l to log.",
-                    style="bold yellow",
-                )
-            )
-            prompt.display = True
-        else:
-            prompt.display = False
+        text = prompt_text(result["missing"], status)
+        if text is not None:
+            prompt.update(text)
+        prompt.display = text is not None
         gauges = self.query_one(LoadGauges)
         gauges.loads = {
             k: v
@@ -130,6 +140,23 @@ class TodayScreen(DashScreen):
 
     def action_today(self) -> None:
         self.lapp.day = self.data.today
+        self.reload()
+
+    def action_acknowledge(self) -> None:
+        """A clinician acknowledges the highlighted standing warning (milestone, red flag,
+        surgery): it leaves Today until it is raised anew."""
+        w = self.query_one(AlertList).highlighted_warning()
+        if w is None or not str(w.get("rule", "")).startswith(STANDING):
+            self.notify("Only standing warnings (milestones, red flags, surgery) need an "
+                        "acknowledgement", severity="warning")  # fmt: skip
+            return
+        try:
+            self.data.acknowledge(str(w["rule"]), self.lapp.day, note="acknowledged in the TUI")
+        except LoadmonError as e:
+            self.lapp.report_error(e)
+            return
+        self.notify(f"{w['rule']} acknowledged", title="Warnings")
+        self.app.post_message(DataChanged("ack"))
         self.reload()
 
     def on_warning_chosen(self, message: WarningChosen) -> None:

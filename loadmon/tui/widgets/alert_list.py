@@ -1,4 +1,8 @@
-"""Provides AlertList: warnings with severity, reason, numbers and source, linked to their day."""
+"""Provides AlertList: warnings with severity, reason, numbers and source, linked to their day.
+
+Two voices: `voice="patient"` (Today) shows the patient's message with its next step;
+`voice="both"` (the clinician's views) adds the rule, the clinician's detail, the numbers and
+the source."""
 
 from __future__ import annotations
 
@@ -27,15 +31,19 @@ def numbers_text(numbers: Any) -> str:
     return ", ".join(parts)
 
 
-def warning_text(w: dict[str, Any], *, with_date: bool = False) -> Text:
+def warning_text(w: dict[str, Any], *, with_date: bool = False, voice: str = "both") -> Text:
     sev = str(w.get("severity", "info"))
     text = Text()
     text.append(f"{SEVERITY_MARK.get(sev, '!')} {sev} ", style=SEVERITY_STYLE.get(sev, "bold"))
     if with_date and w.get("date"):
         text.append(f"{w['date']} ", style="bold")
-    text.append(str(w.get("message", "")))
+    text.append(str(w.get("patient") or w.get("message", "")))
+    if w.get("since"):
+        text.append(f" (since {w['since']}, until your physio has seen it)", style="italic")
+    if voice == "patient":
+        return text
     extra = numbers_text(w.get("numbers"))
-    detail = f"\n  rule {w.get('rule', '?')}"
+    detail = f"\n  rule {w.get('rule', '?')}: {w.get('message', '')}"
     if extra:
         detail += f" · {extra}"
     if w.get("source"):
@@ -51,9 +59,12 @@ class AlertList(OptionList):
     AlertList { height: auto; max-height: 100%; }
     """
 
-    def __init__(self, *, with_date: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self, *, with_date: bool = False, voice: str = "both", id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.with_date = with_date
+        self.voice = voice
         self.warnings: list[dict[str, Any]] = []
 
     def set_warnings(self, warnings: Sequence[dict[str, Any]]) -> None:
@@ -67,10 +78,17 @@ class AlertList(OptionList):
             return
         self.add_options(
             [
-                Option(warning_text(w, with_date=self.with_date), id=f"w{i}")
+                Option(warning_text(w, with_date=self.with_date, voice=self.voice), id=f"w{i}")
                 for i, w in enumerate(self.warnings)
             ]
         )
+
+    def highlighted_warning(self) -> dict[str, Any] | None:
+        """The warning under the cursor, if any."""
+        i = self.highlighted
+        if i is None or not self.warnings or i >= len(self.warnings):
+            return None
+        return self.warnings[i]
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

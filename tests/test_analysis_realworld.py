@@ -158,3 +158,35 @@ def test_a_pocket_placement_is_kept_and_analysed_like_a_thigh_sensor(tmp_path: P
     a = analyze(read_recording(pocket))
     assert a.recording["placement"] == "pocket"
     assert len(a.events_of("hop")) == len(analyze(rec).events_of("hop")) > 0
+
+
+@pytest.mark.parametrize("seed", [4, 11])
+def test_mounting_from_getting_up_and_sitting_down_without_walking(seed: int) -> None:
+    # No walking in the recording: the mounting comes from the moves between the two held
+    # postures (the sensor rises with the hips when standing up), and sitting is then found.
+    from tests.simulator import Mounting, Segment, SensorSpec, simulate
+
+    rng = np.random.default_rng(seed)
+    mounting = Mounting.random(rng)
+    if mounting.random_axes:
+        axis = rng.normal(size=3)
+        axis *= rng.uniform(0, 180) / np.linalg.norm(axis)
+        mounting = replace(mounting, axes_rotvec_deg=(axis[0], axis[1], axis[2]))
+    spec = SensorSpec(rate_hz=float(rng.choice([25, 52, 104])), gyro=bool(rng.random() < 0.5))
+    segs = [Segment("standing", 8.0), Segment("sitting", 30.0), Segment("standing", 10.0),
+            Segment("sitting", 40.0), Segment("standing", 8.0)]
+    rec, truth = simulate(segs, seed=seed, spec=spec, mounting=mounting)
+    walk, _ = simulate([Segment("standing", 5.0), Segment("walking", 25.0),
+                        Segment("sitting", 20.0)], seed=seed + 1000, spec=spec, mounting=mounting)
+    reference = analyze(walk).mounting
+    a = analyze(rec)
+    assert a.mounting.source == "transitions"
+    assert float(a.mounting.u @ reference.u) > np.cos(np.radians(15))
+    seated = sum(e.end_s - e.start_s for e in a.events_of("sitting"))
+    true_seated = sum(e["end_s"] - e["start_s"] for e in truth["events"] if e["type"] == "sitting")
+    assert abs(seated - true_seated) < 0.15 * true_seated
+
+
+def test_a_floor_exercise_rocking_between_two_angles_gives_no_mounting(shared_data: Path) -> None:
+    for name in ("mex/mex_s01_ex01.csv", "mex/mex_s03_ex07.csv", "mex/mex_s05_ex07.csv"):
+        assert not analyze(read_recording(shared_data / "real2" / name)).mounting.known, name

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from loadmon.analysis.excursions import WALK_TOL_DEG, Excursion, find_excursions, signed_angle
 from loadmon.analysis.orientation import Mounting, inclination_deg, principal_plane
-from loadmon.analysis.prepare import WORK_HZ, FloatArray, runs
+from loadmon.analysis.prepare import WORK_HZ, FloatArray, runs, vertical_rise_cm
 
 #: Hook-lying: the rest inclination must exceed this (deg).
 HOOK_LYING_DEG = 95.0
@@ -190,19 +190,6 @@ LIFT_MIN_CM = 1.0
 LIFT_MIN_CROSSINGS = 2
 
 
-def _rise_cm(mag: FloatArray, i: int, j: int) -> float:
-    """The sensor's vertical displacement (cm) from bin i to bin j, still to still."""
-    m = np.asarray(mag[i:j], dtype=np.float64)
-    if m.size < 6:
-        return 0.0
-    dt = 1.0 / WORK_HZ
-    a = (m - float(np.median(np.r_[m[:3], m[-3:]]))) * 9.80665
-    a -= a.mean()
-    v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)])
-    v -= np.linspace(v[0], v[-1], v.size)
-    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt)) * 100.0
-
-
 def orient_by_lift(s: FloatArray, mag: FloatArray) -> FloatArray | None:
     """`s` signed so that positive is the side the sensor rises into (the bridge top), or
     None when the lifts do not tell (see LIFT_*)."""
@@ -215,7 +202,7 @@ def orient_by_lift(s: FloatArray, mag: FloatArray) -> FloatArray | None:
     into_low: list[float] = []
     for c in k:
         i, j = max(0, int(c) - w), min(s.size, int(c) + w)
-        (into_high if above[c] else into_low).append(_rise_cm(mag, i, j))
+        (into_high if above[c] else into_low).append(vertical_rise_cm(mag, i, j))
     if not into_high or not into_low or len(into_high) + len(into_low) < LIFT_MIN_CROSSINGS:
         return None
     score = float(np.median(into_high)) - float(np.median(into_low))

@@ -17,6 +17,7 @@ anterior-posterior and mediolateral variance can be alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from loadmon.analysis.prepare import (
     rolling_mean,
     runs,
     unit,
+    vertical_rise_cm,
 )
 
 #: Epoch length (work bins): 1 s epochs, features over 2 s centred windows (ActiPASS).
@@ -539,3 +541,88 @@ def _decimated_means(x: WorkArray, n: int) -> FloatArray:
 
 #: Samples accumulated at a time by `_decimated_means`.
 CUMSUM_BLOCK = 1 << 16
+
+
+#: Mounting from getting up and sitting down (no walking in the recording): the two densest
+#: quiet orientations (std |acc| < TRANS_QUIET_G, within TRANS_CLUSTER_DEG of their seed, at
+#: least TRANS_MIN_S each, ≥ TRANS_APART_DEG apart: sitting and standing are ~90° apart; a
+#: bridge's top and rest, or a clam, are < 45°). Between consecutive quiet spells in the two
+#: (≤ TRANS_GAP_S apart, same segment) the sensor's vertical displacement is measured
+#: (`prepare.vertical_rise_cm`, ±1 s of stillness around the move): standing up lifts the
+#: thigh sensor with the hips by 15–30 cm, sitting down lowers it as much. When at least
+#: TRANS_MIN_MOVES moves agree in sign with a median of TRANS_MIN_RISE_CM or more, the
+#: orientation the sensor rises into is upright (the long axis), and the other, nearly
+#: horizontal, gives the anterior axis with its sign (a seated thigh's front faces up).
+TRANS_QUIET_G = 0.05
+TRANS_CLUSTER_DEG = 20.0
+TRANS_MIN_S = 2.0
+TRANS_APART_DEG = 60.0
+TRANS_GAP_S = 8.0
+TRANS_MIN_MOVES = 2
+TRANS_MIN_RISE_CM = 10.0
+#: ... each move between spells held at least TRANS_SPELL_S (s) (postures are held; knee
+#: rolling and the superman rock between two angles every second or two), and rising at most
+#: TRANS_MAX_RISE_CM (a thigh sensor rises 15–35 cm when standing up; more means the window
+#: was not still at both ends and the integral drifted).
+TRANS_SPELL_S = 3.0
+TRANS_MAX_RISE_CM = 60.0
+
+
+def mounting_from_transitions(
+    direction: AnyFloatArray, std_mag: FloatArray, magw: AnyFloatArray, segments_w: Any
+) -> Mounting:
+    """The mounting from sit-to-stand and stand-to-sit moves (see TRANS_*), else UNKNOWN."""
+    quiet = std_mag < TRANS_QUIET_G
+    qi = np.flatnonzero(quiet)
+    if qi.size < 2 * TRANS_MIN_S * 10 or magw.size != std_mag.size:
+        return UNKNOWN
+    d = unit(np.asarray(direction[qi], dtype=np.float64))
+    sample = d[:: max(1, d.shape[0] // 400)]
+    ref = d[:: max(1, d.shape[0] // 5000)]  # densities from at most 5000 bins (bounded)
+    cos_c = np.cos(np.radians(TRANS_CLUSTER_DEG))
+    counts = ((sample @ ref.T) > cos_c).sum(axis=1)
+    a_dir = sample[int(np.argmax(counts))]
+    far = sample @ a_dir < np.cos(np.radians(TRANS_APART_DEG))
+    if not far.any():
+        return UNKNOWN
+    b_dir = sample[np.flatnonzero(far)[int(np.argmax(counts[far]))]]
+    in_a = (d @ a_dir) > cos_c
+    in_b = (d @ b_dir) > cos_c
+    if in_a.sum() < TRANS_MIN_S * 10 or in_b.sum() < TRANS_MIN_S * 10:
+        return UNKNOWN
+    lab = np.full(std_mag.size, -1, dtype=np.int8)
+    lab[qi[in_a]] = 0
+    lab[qi[in_b]] = 1
+    seg_of = np.full(std_mag.size, -1, dtype=np.int64)
+    for k, (s0, s1) in enumerate(segments_w):
+        seg_of[s0:s1] = k
+    spells = [(int(lab[a]), int(a), int(b)) for a, b in runs(lab >= 0) if b - a >= 5]
+    rises_into_b: list[float] = []
+    for (la, a0, a1), (lb, b0, b1) in pairwise(spells):
+        if la == lb or b0 - a1 > TRANS_GAP_S * 10 or seg_of[a1 - 1] != seg_of[b0]:
+            continue
+        if min(a1 - a0, b1 - b0) < TRANS_SPELL_S * 10:
+            continue  # a posture is held; a floor exercise rocks between two angles
+        rise = vertical_rise_cm(magw, max(0, a1 - 10), min(std_mag.size, b0 + 10))
+        if abs(rise) > TRANS_MAX_RISE_CM:
+            continue  # more than the hips can rise: the move was not still to still
+        rises_into_b.append(rise if lb == 1 else -rise)
+    if len(rises_into_b) < TRANS_MIN_MOVES:
+        return UNKNOWN
+    r = np.asarray(rises_into_b)
+    med = float(np.median(r))
+    if abs(med) < TRANS_MIN_RISE_CM or not (np.sign(r) == np.sign(med)).all():
+        return UNKNOWN
+    up_mask, flat_mask = (in_b, in_a) if med > 0 else (in_a, in_b)
+    u = unit(d[up_mask].mean(axis=0))
+    flat = d[flat_mask].mean(axis=0)
+    a = flat - (flat @ u) * u
+    if float(np.linalg.norm(a)) < 0.5:  # the other orientation is not near horizontal
+        return UNKNOWN
+    return Mounting(
+        long_axis=_t3(u),
+        anterior_axis=_t3(unit(a)),
+        anterior_sign_known=True,
+        confidence=min(1.0, 0.5 + 0.1 * (len(r) - TRANS_MIN_MOVES)),
+        source="transitions",
+    )

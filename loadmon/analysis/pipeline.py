@@ -222,13 +222,21 @@ def analyze_arrays(
     f = orientation_mod.epoch_features(p, lean=True)
     # Only the features need the |acc| streams (the mounting takes what it needs of them
     # from `f`): release them (bounded memory on day-long recordings).
-    # Guided bridges keep the mean |acc| (the lift's vertical acceleration, one float32 a bin).
-    magw = p.magw if exercise in ("bridge", "bridge_hold") else _EMPTY_W
+    # The mean |acc| (vertical acceleration: getting up, a bridge's lift; one float32 a bin)
+    # is kept for the mounting from transitions and guided bridges.
+    magw = p.magw
     p = replace(p, magw=_EMPTY_W, mag2w=_EMPTY_W)
 
     # orientation
     fresh = orientation_mod.estimate_mounting(p, f)
+    if not fresh.known and mounting is None:
+        # no walking: getting up and sitting down tell upright from seated
+        fresh = orientation_mod.mounting_from_transitions(
+            f.direction, f.std_mag, magw, p.segments_w
+        )
     m = orientation_mod.check_mounting(mounting, fresh) if mounting is not None else fresh
+    if exercise not in ("bridge", "bridge_hold"):
+        magw = _EMPTY_W
     # Without a mounting, gait is still gait: the walking bins need no axes.
     walking_bins = orientation_mod.walking_mask(f) if not m.known else None
     # Only the mounting needs the walking features: release them before posture.

@@ -177,6 +177,25 @@ def dot3_between(
 DOT_BLOCK = 1 << 16
 
 
+def vertical_rise_cm(mag: AnyFloatArray, i: int, j: int) -> float:
+    """The sensor's vertical displacement (cm) from work bin i to bin j, still to still.
+
+    For slow movements |acc| − 1 g is the vertical acceleration to first order, whatever the
+    sensor's orientation; the ends are still (zero velocity), so the mean is removed from the
+    acceleration and the linear trend from the velocity before the second integration. The
+    sensor's own 1 g is the median of the first and last 3 bins (a scale error does not
+    integrate)."""
+    m = np.asarray(mag[i:j], dtype=np.float64)
+    if m.size < 6:
+        return 0.0
+    dt = 1.0 / WORK_HZ
+    a = (m - float(np.median(np.r_[m[:3], m[-3:]]))) * 9.80665
+    a -= a.mean()
+    v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)])
+    v -= np.linspace(v[0], v[-1], v.size)
+    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt)) * 100.0
+
+
 def unit(v: FloatArray) -> FloatArray:
     """Rows of `v` scaled to unit length (zero rows stay zero)."""
     n = np.linalg.norm(v, axis=-1, keepdims=True)

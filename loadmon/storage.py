@@ -23,6 +23,7 @@ import platformdirs
 import sqlite_utils
 from numpy.typing import NDArray
 
+from loadmon.bounds import check_quantisable, fit_scale
 from loadmon.errors import InputError, NotFoundError, StorageError
 from loadmon.recording import Recording
 
@@ -300,6 +301,7 @@ def encode_channels(values: NDArray[Any], scale: float) -> bytes:
     ones as offsets from the block's first sample; both are tried and the smaller kept.
     Header byte: low nibble = integer width (4 or 8), bit 4 = delta-encoded.
     """
+    check_quantisable(np.asarray(values, dtype=np.float64), scale)
     q = np.rint(np.asarray(values, dtype=np.float64) / scale).astype(np.int64)
     if q.ndim == 1:
         q = q[:, None]
@@ -401,8 +403,10 @@ def save_recording(
     """Store a whole recording (metadata, sample blocks, gaps) atomically; returns its id.
 
     Samples are quantised at the source's own resolution (no finer than needed)."""
-    acc_scale = min(rec.acc_resolution, DEFAULT_ACC_SCALE_G * 10)
+    acc_scale = fit_scale(rec.acc, min(rec.acc_resolution, DEFAULT_ACC_SCALE_G * 10))
     gyro_scale = min(rec.gyro_resolution, DEFAULT_GYRO_SCALE_DPS * 10)
+    if rec.gyro is not None:
+        gyro_scale = fit_scale(rec.gyro, gyro_scale)
     with db.atomic():
         rid = create_recording(db, patient_id, rec, status=status)
         append_samples(

@@ -248,7 +248,7 @@ def tables(
 ) -> tuple[dict[str, Any], list[Table]]:
     """(manifest, tables) of patient `name` over [start, end] (default: start date to today)."""
     info = patients.get_patient_info(db, name)
-    s, e = status.period(info, start, end)
+    s, e = status.period(info, start, end, db)
     hist = status.load_history(db, name, s, e)
     d0, d1 = date.fromisoformat(s), date.fromisoformat(e)
     out = [

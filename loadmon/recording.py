@@ -112,7 +112,8 @@ def estimate_rate(t: FloatArray) -> float:
     """Nominal sample rate from the median step (robust to gaps)."""
     if t.size < 2:
         return float("nan")
-    return float(1.0 / np.median(np.diff(t)))
+    step = float(np.median(np.diff(t)))
+    return 1.0 / step if step > 0 else float("nan")
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,7 +592,8 @@ def write_loadmon_csv(rec: Recording, path: str | os.PathLike[str]) -> None:
     """Write a recording as loadmon-csv v1, atomically (a temp file renamed into place)."""
     p = Path(path)
     tmp = p.with_name(p.name + ".part")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # like every other output
+    with open(fd, "w", encoding="utf-8", newline="\n") as f:
         write_loadmon_csv_to(rec, f)
     os.replace(tmp, p)
 

@@ -33,6 +33,12 @@ class LoadmonGroup(click.Group):
             return super().invoke(ctx)
         except LoadmonError as e:
             raise CleanError(str(e), e.exit_code) from e
+        except click.UsageError as e:
+            # A bad number, date, option or choice is bad input like any other: one line,
+            # exit 2, with where to look instead of the usage screen.
+            where = e.ctx.command_path if e.ctx is not None else "loadmon"
+            msg = " ".join(e.format_message().split())
+            raise CleanError(f"{msg} (see '{where} --help')", 2) from e
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:

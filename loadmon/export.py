@@ -272,6 +272,11 @@ def tables(
     return manifest, out
 
 
+#: A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV
+#: injection"); it is written with a leading apostrophe so it shows as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return ""
@@ -279,7 +284,10 @@ def _cell(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return repr(v)
-    return str(v)
+    if isinstance(v, int):
+        return str(v)
+    text = str(v)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(table: Table) -> str:

@@ -71,6 +71,7 @@ KEY_RANGES: dict[str, tuple[float, float]] = {
     "sessions_per_week": (0.0, 168.0),
     "during_max": (0.0, 10.0),
     "next_morning_margin": (0.0, 10.0),
+    "max_days_without": (0.0, 366.0),
 }
 KEY_SUFFIX_RANGES: tuple[tuple[str, tuple[float, float]], ...] = (
     ("_days", (0.0, 366.0)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -346,7 +347,31 @@ def decode_channels(blob: bytes, n: int, k: int, scale: float) -> NDArray[np.flo
 # Patients
 
 
+#: Longest patient name, in characters.
+MAX_NAME_CHARS = 100
+
+
+def normalise_name(name: str) -> str:
+    """The one form a patient name is stored and looked up in: NFC, trimmed, single spaces.
+
+    Applied by every lookup and by creation, so "Ann " finds (and never creates) "Ann";
+    a name with control or undecodable characters is refused.
+    """
+    n = " ".join(unicodedata.normalize("NFC", name).split())
+    if not n:
+        raise InputError("patient name must not be empty")
+    if len(n) > MAX_NAME_CHARS:
+        raise InputError(f"patient name: at most {MAX_NAME_CHARS} characters, got {len(n)}")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in n):
+        raise InputError(
+            f"patient name {n.encode('utf-8', 'backslashreplace').decode()!r}: contains a "
+            "control character or a byte that is not UTF-8"
+        )
+    return n
+
+
 def get_patient(db: Database, name: str) -> dict[str, Any]:
+    name = normalise_name(name)
     rows = list(db.table("patients").rows_where("name = ?", [name], limit=1))
     if not rows:
         raise NotFoundError(f"no patient called {name!r} (see 'loadmon patient list')")
@@ -354,6 +379,7 @@ def get_patient(db: Database, name: str) -> dict[str, Any]:
 
 
 def find_patient(db: Database, name: str) -> dict[str, Any] | None:
+    name = normalise_name(name)
     rows = list(db.table("patients").rows_where("name = ?", [name], limit=1))
     return rows[0] if rows else None
 
@@ -366,9 +392,7 @@ def add_patient(
     start_date: str | None = None,
     prescription: Mapping[str, Any] | None = None,
 ) -> int:
-    name = name.strip()
-    if not name:
-        raise InputError("patient name must not be empty")
+    name = normalise_name(name)
     if find_patient(db, name) is not None:
         raise InputError(f"a patient called {name!r} already exists")
     with db.atomic():

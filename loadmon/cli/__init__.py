@@ -28,6 +28,17 @@ class CleanError(click.ClickException):
 class LoadmonGroup(click.Group):
     """Translates library errors into one clean line at the edge."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for k, a in enumerate(args, start=1):
+            if any("\udc80" <= c <= "\udcff" for c in a):  # bytes the shell passed un-decoded
+                shown = a.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                raise CleanError(f"argument {k} ({shown}) is not UTF-8 text", 2)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            msg = " ".join(e.format_message().split())
+            raise CleanError(f"{msg} (see 'loadmon --help')", 2) from e
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

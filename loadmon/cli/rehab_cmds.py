@@ -209,7 +209,8 @@ def patient_add(
     patients.add_patient(db, name, protocol, phase=phase, start=start, timezone=timezone)
     info = patients.get_patient_info(db, name)
     click.echo(
-        f"added {name}: {info.protocol_id}, phase {info.phases[-1].phase} from {info.start_date}"
+        f"added {info.name}: {info.protocol_id}, phase {info.phases[-1].phase} "
+        f"from {info.start_date}"
     )
 
 

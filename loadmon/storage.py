@@ -55,7 +55,10 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
     else:
         if not p.exists():
             if not create:
-                raise NotFoundError(f"no database at {p}")
+                raise NotFoundError(
+                    f"no database at {p} (check --db or LOADMON_DB; 'loadmon patient add' "
+                    "creates one)"
+                )
             try:
                 p.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -66,6 +69,8 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
                 raise StorageError(f"cannot create database {p}: {e.strerror}") from None
         elif p.is_dir():
             raise StorageError(f"{p} is a directory, not a database file")
+        elif not create and p.stat().st_size == 0:
+            raise StorageError(f"{p} is empty (0 bytes), not a loadmon database")
         try:
             db = Database(p)
             db.execute("PRAGMA busy_timeout = 5000")
@@ -78,6 +83,38 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
     except sqlite3.DatabaseError as e:
         raise StorageError(f"cannot open database {p}: {e}") from None
     return db
+
+
+def explain_db_error(e: sqlite3.Error, kept: str = "") -> StorageError:
+    """One line for a database that ran out of room, is read-only, damaged or busy.
+
+    `kept` says what is safe (e.g. "recording 2 kept up to 160 s"); by default, that the
+    failed change was rolled back and everything committed before it is kept.
+    """
+    msg = str(e)
+    low = msg.lower()
+    kept = kept or "the change was rolled back; everything saved before it is kept"
+    if "full" in low:
+        what = "disk full"
+    elif "readonly" in low or "read-only" in low:
+        what = "the database (or its folder) is read-only"
+    elif "malformed" in low or "not a database" in low or "corrupt" in low:
+        what = f"the database is damaged ({msg})"
+        kept = kept + "; check it with 'sqlite3 FILE \"PRAGMA integrity_check\"'"
+    elif "locked" in low or "busy" in low:
+        what = "the database is busy (another loadmon is writing)"
+    else:
+        what = f"database error ({msg})"
+    return StorageError(f"{what}: {kept}")
+
+
+@contextmanager
+def db_errors(kept: str = "") -> Iterator[None]:
+    """Turn SQLite failures inside the block into one `StorageError` line (see above)."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise explain_db_error(e, kept) from None
 
 
 # --------------------------------------------------------------------------------------------

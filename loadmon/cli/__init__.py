@@ -7,6 +7,7 @@ traceback).
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import traceback
 from typing import Any
@@ -44,6 +45,11 @@ class LoadmonGroup(click.Group):
             return super().invoke(ctx)
         except LoadmonError as e:
             raise CleanError(str(e), e.exit_code) from e
+        except sqlite3.Error as e:  # full disk, read-only or damaged file: one line, exit 1
+            from loadmon.storage import explain_db_error
+
+            err = explain_db_error(e)
+            raise CleanError(str(err), err.exit_code) from e
         except click.UsageError as e:
             # A bad number, date, option or choice is bad input like any other: one line,
             # exit 2, with where to look instead of the usage screen.

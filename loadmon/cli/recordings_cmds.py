@@ -58,7 +58,7 @@ def import_cmd(
 @db_option
 def recordings_cmd(patient: str | None, as_json: bool, db_path: str | None) -> None:
     """List stored recordings."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     rows = storage.list_recordings(db, patient)
     if as_json:
         click.echo(json.dumps(rows, indent=1))

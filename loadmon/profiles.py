@@ -327,7 +327,8 @@ def parse_profile(path: Path, data: Mapping[str, Any]) -> DeviceProfile:
         if kind is not None and not _kind_ok(kind, value):
             raise fam._fail(key, _KIND_TEXT[kind], value)
     if "format" in fam.table:
-        n_fields = len(struct.unpack(fam.table["format"], bytes(struct.calcsize(fam.table["format"]))))
+        fmt = fam.table["format"]
+        n_fields = len(struct.unpack(fmt, bytes(struct.calcsize(fmt))))
         for key in ("acc_fields", "gyro_fields"):
             if key in fam.table and max(fam.table[key]) >= n_fields:
                 raise fam._fail(key, f"field indexes below {n_fields} (the fields of format)",

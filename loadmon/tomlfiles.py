@@ -40,7 +40,7 @@ def read_toml(path: Path, error: type[InputError], kind: str) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise error(f"{path}: not valid TOML ({_one_line(str(e))})") from None
-    except ValueError as e:  # e.g. an integer beyond Python's 4300-digit conversion limit
+    except ValueError:  # e.g. an integer beyond Python's 4300-digit conversion limit
         raise error(f"{path}: not valid TOML (a number with thousands of digits)") from None
     except RecursionError:
         raise error(f"{path}: nested too deep (at most {MAX_TOML_DEPTH} levels allowed)") from None

@@ -8,11 +8,11 @@ LOADMON_FUZZ_EXAMPLES (≥ 2000) and prints hypothesis' statistics per parser.
 from __future__ import annotations
 
 import json
-from datetime import date
 import math
 import os
 import re
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,7 @@ _NUMBERS = st.one_of(
         ["1e19", "-1e19", "1e300", "-1e308", "1e400", "nan", "inf", "-inf", "NaN", "",
          " ", "abc", "1_000", "0x10", "1,5", "399.9999", "400.0001", "-400", "3999.999",
          "4000.001", "9" * 40, "1e-320", "+1", "- 1", "١٢", "0.123456789012", "1e5"]
-    ),  # fmt: skip
+    ),
 )
 _JUNK = st.text(max_size=40) | st.sampled_from(
     ["\x00", "\xff", "[/]", "=cmd|' /C calc'!A0", " " * 3000 + "x", "#" * 500, ";" * 20,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from loadmon.errors import InputError
 from loadmon import storage
 from loadmon.cli import db_option
+from loadmon.errors import InputError
 from loadmon.recording import read_recording, write_loadmon_csv
 
 

@@ -21,7 +21,7 @@ test: install
 	$(PY) -m pytest -q
 
 # Hostile input: every parser fuzzed with FUZZ_EXAMPLES cases (make test runs 40 of each).
-FUZZ_EXAMPLES ?= 2500
+FUZZ_EXAMPLES ?= 2000
 fuzz: install
 	LOADMON_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider \
 		tests/test_fuzz.py --hypothesis-show-statistics

@@ -198,18 +198,18 @@ def polar_file(draw: st.DrawFn, unit: str) -> str:
     if draw(st.integers(0, 15)) == 0:
         head = draw(st.sampled_from([head + ";", head.replace(unit, "m/s2"), "Phone timestamp;"]))
     lines = [head]
-    ns = draw(st.sampled_from([599_000_000_000_000_000, 0, 10**20, -5]))
-    phone = draw(st.sampled_from(["2026-11-20T09:00:00.000"] * 6 + ["0000-01-01T00:00:00",
+    ns = draw(st.sampled_from([599_000_000_000_000_000] * 6 + [0, 10**20, -5]))
+    phone = draw(st.sampled_from(["2026-11-20T09:00:00.000"] * 12 + ["0000-01-01T00:00:00",
                                   "0001-01-01T00:00:00", "9999-12-31T23:59:59", "x"]))  # fmt: skip
     for _ in range(draw(st.integers(0, 50))):
         ns += 19_230_769
-        if draw(st.integers(0, 40)) == 0:
+        if draw(st.integers(0, 150)) == 0:
             ns += draw(st.sampled_from([10**13, 10**30, -(10**10)]))
         v = [str(draw(st.integers(-2000, 2000))) for _ in range(3)]
         row = [phone, str(ns), *v]
-        if draw(st.integers(0, 20)) == 0:
+        if draw(st.integers(0, 100)) == 0:
             row[draw(st.integers(1, 4))] = draw(_NUMBERS)
-        if draw(st.integers(0, 30)) == 0:
+        if draw(st.integers(0, 200)) == 0:
             row = row[: draw(st.integers(1, 4))]  # a short row
         lines.append(";".join(row))
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,9 +103,30 @@ class Recorder:
         return rid
 
     def flush(self, status: str | None = None) -> None:
-        """Commit pending samples, gaps and totals in one transaction."""
+        """Commit pending samples, gaps and totals in one transaction.
+
+        If the database fails (disk full, read-only), the transaction is rolled back and a
+        one-line `StorageError` says what is kept, e.g. "disk full: recording 2 kept up to
+        160 s".
+        """
         if self.recording_id is None:
             return
+        committed = (self.n_samples, self.last_t, self.n_gaps, self._start_set)
+        merge = (list(self._unmerged), self._unmerged_n, self._merge_seq)
+        try:
+            self._flush(status)
+        except sqlite3.Error as e:
+            self.n_samples, self.last_t, self.n_gaps, self._start_set = committed
+            self._unmerged, self._unmerged_n, self._merge_seq = merge
+            kept = (
+                f"recording {self.recording_id} kept up to {self.last_t:.0f} s"
+                if self.n_samples
+                else f"recording {self.recording_id} has no samples"
+            )
+            raise storage.explain_db_error(e, kept) from None
+
+    def _flush(self, status: str | None) -> None:
+        assert self.recording_id is not None
         pending, self._pending = self._pending, []
         gaps, self._gaps = self._gaps, []
         acc_scale, gyro_scale = self._scales()

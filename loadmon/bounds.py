@@ -129,16 +129,22 @@ def fit_scale(values: NDArray[np.float64], scale: float, finest: float = 1e-9) -
     """The coarsest step, from `scale` down to `finest` by tenths, that holds `values` exactly.
 
     Values read from text have a decimal precision; storing them at a coarser step would
-    round them. When no step up to `finest` fits (computed values, e.g. interpolated), the
-    given `scale` is kept: finer would only cost space.
+    round them. When none fits (more decimals than `finest`), `finest` is used: the values
+    are then kept to that many decimals.
     """
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0 or not np.isfinite(v).all():
         return scale
-    s = scale
-    while s >= finest * 0.999:
+
+    def fits(s: float) -> bool:
         with np.errstate(over="ignore", invalid="ignore"):
-            if np.all(np.abs(np.rint(v / s) * s - v) <= s * 1e-3):
-                return s
+            return bool(np.all(np.abs(np.rint(v / s) * s - v) <= s * 1e-3))
+
+    if fits(scale):  # the usual case: one pass
+        return scale
+    if not fits(finest):
+        return min(scale, finest)
+    s = scale / 10.0
+    while s > finest * 1.001 and not fits(s):
         s /= 10.0
-    return scale
+    return max(s, finest)

@@ -474,6 +474,8 @@ def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
             rel = (gns - gns[0]).astype(np.float64)
             at = (ns - gns[0]).astype(np.float64)
             gyro = np.column_stack([np.interp(at, rel, gval[:, k]) for k in range(3)])
+            # no more decimals than the GYRO file printed (°/s after its unit's scale)
+            gyro = np.round(gyro, _psl_decimals(glines) + round(-math.log10(gscale)))
     t = (ns - ns[0]).astype(np.float64) / 1e9
     rate = estimate_rate(t)
     rec = Recording(
@@ -558,6 +560,16 @@ def _psl_body(
 
 #: Sensor timestamps are ns since 2000 on the sensor clock; int64 holds them below this.
 _MAX_NS = 9.2e18
+
+
+def _psl_decimals(lines: list[str]) -> int:
+    """Most decimals printed in the X, Y, Z columns of the first rows (capped at 9)."""
+    best = 0
+    for ln in lines[1:201]:
+        for cell in ln.split(";")[2:5]:
+            if "." in cell:
+                best = max(best, len(cell.split(".", 1)[1].strip().split("e")[0]))
+    return min(best, 9)
 
 
 def _psl_sibling(path: Path) -> Path | None:

@@ -145,3 +145,12 @@ def test_the_quantiser_refuses_what_it_cannot_represent_instead_of_wrapping() ->
         storage.encode_channels(np.array([[0.0, 1e19, 0.0]]), 1e-4)
     with pytest.raises(StorageError):
         storage.encode_channels(np.array([np.nan]), 1e-4)
+
+
+def test_a_late_row_with_more_decimals_is_stored_to_its_own_precision(tmp_path: Path) -> None:
+    rows = _rows(300, {250: f"{250 / 50:.4f},0.1234567,-0.0200,0.9900,0.5004321,-0.250,0.125"})
+    path = tmp_path / "late.csv"
+    path.write_text(_csv(rows))
+    stored = _store_and_reload(path, tmp_path / "db.sqlite")
+    assert abs(stored[250, 1] - 0.1234567) <= 0.5e-7
+    assert abs(stored[250, 4] - 0.5004321) <= 0.5e-7

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from loadmon import storage
-from loadmon.errors import LoadmonError
+from loadmon.errors import LoadmonError, StorageError
 from loadmon.recording import Recording
 from loadmon.sensor.stream import AccSamples, Gap, Samples, SensorStream
 
@@ -71,6 +71,7 @@ class Recorder:
         self._merge_seq: int | None = None
         self._gaps: list[Gap] = []
         self._start_set = False
+        self._db_error: sqlite3.Error | None = None
 
     @property
     def has_gyro(self) -> bool:
@@ -118,12 +119,18 @@ class Recorder:
         except sqlite3.Error as e:
             self.n_samples, self.last_t, self.n_gaps, self._start_set = committed
             self._unmerged, self._unmerged_n, self._merge_seq = merge
-            kept = (
-                f"recording {self.recording_id} kept up to {self.last_t:.0f} s"
-                if self.n_samples
-                else f"recording {self.recording_id} has no samples"
-            )
-            raise storage.explain_db_error(e, kept) from None
+            self._db_error = e
+            raise self._db_failure() from None
+
+    def _db_failure(self) -> LoadmonError:
+        """The one line for the last database failure, with what is committed now."""
+        assert self._db_error is not None
+        kept = (
+            f"recording {self.recording_id} kept up to {self.last_t:.0f} s"
+            if self.n_samples
+            else f"recording {self.recording_id} has no samples"
+        )
+        return storage.explain_db_error(self._db_error, kept)
 
     def _flush(self, status: str | None) -> None:
         assert self.recording_id is not None
@@ -232,6 +239,8 @@ class Recorder:
         except asyncio.CancelledError:
             status = "interrupted"
             raise
+        except StorageError:
+            status = "failed"  # said below, with what the last flush could still keep
         finally:
             if consumer.done() and not consumer.cancelled() and consumer.exception() is not None:
                 error = consumer.exception()
@@ -243,6 +252,8 @@ class Recorder:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(consumer, 2.0)
             self.flush(status=status)
+        if self._db_error is not None:
+            raise self._db_failure()
         if error is not None:
             if isinstance(error, LoadmonError):
                 raise error

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench eval clean snapshot-update
+.PHONY: install demo test lint bench eval clean snapshot-update fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# Hostile input: every parser fuzzed with FUZZ_EXAMPLES cases (make test runs 40 of each).
+FUZZ_EXAMPLES ?= 2000
+fuzz: install
+	LOADMON_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider \
+		tests/test_fuzz.py --hypothesis-show-statistics
 
 lint: install
 	$(VENV)/bin/ruff check loadmon tests benchmarks

@@ -252,7 +252,7 @@ def tables(
 ) -> tuple[dict[str, Any], list[Table]]:
     """(manifest, tables) of patient `name` over [start, end] (default: start date to today)."""
     info = patients.get_patient_info(db, name)
-    s, e = status.period(info, start, end)
+    s, e = status.period(info, start, end, db)
     hist = status.load_history(db, name, s, e)
     d0, d1 = date.fromisoformat(s), date.fromisoformat(e)
     out = [
@@ -276,6 +276,11 @@ def tables(
     return manifest, out
 
 
+#: A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV
+#: injection"); it is written with a leading apostrophe so it shows as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return ""
@@ -283,7 +288,10 @@ def _cell(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return repr(v)
-    return str(v)
+    if isinstance(v, int):
+        return str(v)
+    text = str(v)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(table: Table) -> str:

@@ -83,9 +83,18 @@ def parse_date(value: str | date | None, what: str = "date") -> str:
     if isinstance(value, date):
         return value.isoformat()
     try:
-        return date.fromisoformat(value.strip()).isoformat()
+        d = date.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"{what}: expected a date like 2026-11-22, got {value!r}") from None
+    if not MIN_DATE <= d <= MAX_DATE:
+        raise InputError(f"{what}: expected a date from {MIN_DATE} to {MAX_DATE}, got {value!r}")
+    return d.isoformat()
+
+
+#: The dates loadmon accepts: far enough apart for any care, near enough that date
+#: arithmetic (windows, week starts) never leaves the calendar.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2199, 12, 31)
 
 
 def _num(value: Any, what: str, lo: float, hi: float | None, *, integer: bool = False) -> float:

@@ -8,7 +8,9 @@ naming the file, the key and what was expected.
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -61,7 +63,40 @@ FAMILY_KEYS: dict[str, tuple[str, ...]] = {
         "gyro_lsb_per_dps",
     ),
 }
+#: What each family key must hold (checked when the file is read, so a wrong type is a
+#: ProfileError naming the key, never a TypeError in the decoder later).
+_KEY_KIND: dict[str, str] = {
+    "acc_type": "byte", "gyro_type": "byte", "acc_frame": "byte", "gyro_frame": "byte",
+    "resolution_bits": "bits", "channels": "channels", "reference": "byte",
+    "max_samples_per_packet": "count", "path_imu": "path", "path_acc": "path",
+    "header": "bytes", "unlock": "bytes", "save": "bytes", "packet_length": "length",
+    "config_length": "length", "format": "format", "config_format": "format",
+    "acc_fields": "fields", "gyro_fields": "fields", "acc_scale": "scale",
+    "gyro_scale": "scale", "rate_register": "byte", "config_rate_field": "count0",
+    "rate_codes": "codes", "acc_module": "byte", "gyro_module": "byte",
+    "acc_packed_register": "byte", "gyro_packed_register": "byte",
+    "acc_odr_codes": "codes", "gyro_odr_codes": "codes", "acc_range_codes": "codes",
+    "gyro_range_codes": "codes", "acc_lsb_per_g": "lsb", "gyro_lsb_per_dps": "lsb",
+}  # fmt: skip
+_KIND_TEXT = {
+    "byte": "a whole number 0–255",
+    "bits": "8, 16, 24 or 32 bits",
+    "channels": "a whole number 1–9",
+    "count": "a whole number 1–255",
+    "count0": "a whole number 0–255",
+    "length": "a whole number of bytes 1–512",
+    "path": "a non-empty path string",
+    "bytes": "a non-empty list of bytes (0–255), at most 64",
+    "format": "a struct format like '<9h' (at most 64 fields)",
+    "fields": "a list of 3 field indexes 0–63",
+    "scale": "a finite number > 0 and <= 1000",
+    "codes": "a table of whole number = byte (0–255)",
+    "lsb": "a table of whole number = a finite number > 0",
+}
 CLOCKS = ("device_ns_last", "device_ms_first", "arrival")
+#: Bounds of the channel keys (Hz, ± range in g or °/s, ATT MTU bytes).
+MAX_RATE_HZ = 10000
+MAX_RANGE = 100000
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -175,25 +210,27 @@ class _Reader:
             raise self._fail(key, "a 128-bit UUID like 0000ffe4-0000-1000-8000-00805f9a34fb", v)
         return v
 
-    def int_list(self, key: str, expected: str) -> tuple[int, ...]:
+    def int_list(self, key: str, expected: str, hi: int = MAX_RANGE) -> tuple[int, ...]:
         v = self.get(key, list, expected)
-        if not v or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v):
+        if not v or len(v) > 64 or not all(
+            isinstance(x, int) and not isinstance(x, bool) and 0 < x <= hi for x in v
+        ):
             raise self._fail(key, expected, v)
         return tuple(v)
 
     def number(self, key: str, expected: str, minimum: float = 0.0) -> float:
         v = float(self.get(key, (int, float), expected))
-        if v < minimum:
+        if not (math.isfinite(v) and minimum <= v <= MAX_RANGE):
             raise self._fail(key, expected, v)
         return v
 
 
 def _channel(r: _Reader, unit: str) -> Channel:
-    rates = r.int_list("rates_hz", "a non-empty list of positive whole Hz")
+    rates = r.int_list("rates_hz", f"a non-empty list of whole Hz 1–{MAX_RATE_HZ}", MAX_RATE_HZ)
     default_rate = int(r.get("default_rate_hz", int, "a whole number of Hz"))
     rate_range = None
     if "rate_range_hz" in r.table:
-        rr = r.int_list("rate_range_hz", "[min, max] whole Hz")
+        rr = r.int_list("rate_range_hz", f"[min, max] whole Hz 1–{MAX_RATE_HZ}", MAX_RATE_HZ)
         if len(rr) != 2 or rr[0] > rr[1]:
             raise r._fail("rate_range_hz", "[min, max] whole Hz", list(rr))
         rate_range = (rr[0], rr[1])
@@ -210,6 +247,51 @@ def _channel(r: _Reader, unit: str) -> Channel:
     if ch.default_range not in ch.ranges:
         raise r._fail("default_range", f"one of ranges {list(ch.ranges)}", ch.default_range)
     return ch
+
+
+def _is_int(v: Any, lo: int, hi: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+
+
+def _kind_ok(kind: str, v: Any) -> bool:
+    """True if `v` is what a family key of `kind` must hold (see `_KIND_TEXT`)."""
+    if kind in ("byte", "count0"):
+        return _is_int(v, 0, 255)
+    if kind == "count":
+        return _is_int(v, 1, 255)
+    if kind == "bits":
+        return _is_int(v, 8, 32) and v % 8 == 0
+    if kind == "channels":
+        return _is_int(v, 1, 9)
+    if kind == "length":
+        return _is_int(v, 1, 512)
+    if kind == "path":
+        return isinstance(v, str) and bool(v.strip()) and len(v) <= 256
+    if kind == "bytes":
+        return isinstance(v, list) and 0 < len(v) <= 64 and all(_is_int(x, 0, 255) for x in v)
+    if kind == "format":
+        if not isinstance(v, str) or len(v) > 64:
+            return False
+        try:
+            return 0 < len(struct.unpack(v, bytes(struct.calcsize(v)))) <= 64
+        except struct.error:
+            return False
+    if kind == "fields":
+        return isinstance(v, list) and len(v) == 3 and all(_is_int(x, 0, 63) for x in v)
+    if kind == "scale":
+        return _is_num(v) and v <= 1000
+    if kind in ("codes", "lsb"):
+        if not isinstance(v, dict) or not v or len(v) > 64:
+            return False
+        keys_ok = all(k.isdigit() and len(k) <= 6 for k in v)
+        if kind == "codes":
+            return keys_ok and all(_is_int(x, 0, 255) for x in v.values())
+        return keys_ok and all(_is_num(x) and x < 1e9 for x in v.values())
+    return True
 
 
 def _freeze(v: Any) -> Any:
@@ -240,6 +322,20 @@ def parse_profile(path: Path, data: Mapping[str, Any]) -> DeviceProfile:
     for key in FAMILY_KEYS[family]:
         if key not in fam.table:
             raise fam._fail(key, f"a value (the {family} decoder needs it)")
+    for key, value in fam.table.items():
+        kind = _KEY_KIND.get(key)
+        if kind is not None and not _kind_ok(kind, value):
+            raise fam._fail(key, _KIND_TEXT[kind], value)
+    if "format" in fam.table:
+        fmt = fam.table["format"]
+        n_fields = len(struct.unpack(fmt, bytes(struct.calcsize(fmt))))
+        for key in ("acc_fields", "gyro_fields"):
+            if key in fam.table and max(fam.table[key]) >= n_fields:
+                raise fam._fail(key, f"field indexes below {n_fields} (the fields of format)",
+                                fam.table[key])
+    min_mtu = r.opt("min_mtu", int, "an ATT MTU in bytes", 23)
+    if not 23 <= min_mtu <= 517:
+        raise r._fail("min_mtu", "an ATT MTU of 23–517 bytes", min_mtu)
     return DeviceProfile(
         id=path.stem.replace("_", "-"),
         name=r.get("name", str, "a display name"),
@@ -247,7 +343,7 @@ def parse_profile(path: Path, data: Mapping[str, Any]) -> DeviceProfile:
         family=family,
         name_patterns=tuple(patterns),
         clock=clock,
-        min_mtu=int(r.opt("min_mtu", int, "an ATT MTU in bytes", 23)),
+        min_mtu=int(min_mtu),
         gatt=gatt,
         acc=acc,
         gyro=gyro,

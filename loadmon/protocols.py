@@ -16,6 +16,7 @@ Public API:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -62,6 +63,48 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 Range = tuple[float, float]
+
+#: The documented range of every numeric key (docs/protocols.md), by exact name, then by
+#: suffix, then the catch-all: no number a rule reads is unbounded, so no rule can allocate
+#: more than the history it reads (a window of 10⁹ days is refused here).
+KEY_RANGES: dict[str, tuple[float, float]] = {
+    "caution_above": (0.0, 10.0),
+    "alarm_above": (0.0, 10.0),
+    "low_below": (0.0, 10.0),
+    "rest_h_min": (0.0, 168.0),
+    "total_weight": (0.0, 1000.0),
+    "min_share": (0.0, 1.0),
+    "tempo_s": (0.0, 60.0),
+    "tolerance_s": (0.0, 60.0),
+    "rest_s": (0.0, 3600.0),
+    "sets": (0.0, 100.0),
+    "reps": (0.0, 1000.0),
+    "hold_s": (0.0, 3600.0),
+    "sessions_per_day": (0.0, 24.0),
+    "sessions_per_week": (0.0, 168.0),
+    "during_max": (0.0, 10.0),
+    "next_morning_margin": (0.0, 10.0),
+    "max_days_without": (0.0, 366.0),
+}
+KEY_SUFFIX_RANGES: tuple[tuple[str, tuple[float, float]], ...] = (
+    ("_days", (0.0, 366.0)),
+    ("_pct", (0.0, 1000.0)),
+    ("_hours", (0.0, 24.0)),
+    ("_minutes", (0.0, 1440.0)),
+    ("_min", (0.0, 1440.0)),
+)
+#: Any other number (band limits, caps): a million units is beyond every clinical dose.
+DEFAULT_RANGE = (0.0, 1e6)
+
+
+def key_range(k: str) -> tuple[float, float]:
+    """The documented (lowest, highest) value of numeric key `k`."""
+    if k in KEY_RANGES:
+        return KEY_RANGES[k]
+    for suffix, r in KEY_SUFFIX_RANGES:
+        if k.endswith(suffix):
+            return r
+    return DEFAULT_RANGE
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,6 +445,11 @@ class _Table:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise self.fail(k, f"expected a number, got {v!r}")
         f = float(v)
+        if not math.isfinite(f):
+            raise self.fail(k, f"expected a finite number, got {v!r}")
+        klo, khi = key_range(k)
+        lo = klo if lo is None else max(lo, klo)
+        hi = khi if hi is None else min(hi, khi)
         if lo is not None and f < lo:
             raise self.fail(k, f"expected a number >= {lo:g}, got {v!r}")
         if hi is not None and f > hi:
@@ -416,6 +464,9 @@ class _Table:
             raise self.fail(k, f"expected a whole number, got {v!r}")
         if v < lo:
             raise self.fail(k, f"expected a whole number >= {lo}, got {v!r}")
+        hi = int(key_range(k)[1])
+        if v > hi:
+            raise self.fail(k, f"expected a whole number <= {hi}, got {v!r}")
         return v
 
     def bool_(self, k: str, default: bool) -> bool:
@@ -430,6 +481,15 @@ class _Table:
         if k not in self.data:
             return None
         v = self.data[k]
+        hi = key_range(k)[1]
+        if (isinstance(v, float) and not math.isfinite(v)) or (
+            isinstance(v, list) and any(isinstance(x, float) and not math.isfinite(x) for x in v)
+        ):
+            raise self.fail(k, f"expected finite numbers, got {v!r}")
+        if isinstance(v, int | float) and not isinstance(v, bool) and v > hi:
+            raise self.fail(k, f"expected a number <= {hi:g}, got {v!r}")
+        if isinstance(v, list) and len(v) == 2 and isinstance(v[1], int | float) and v[1] > hi:
+            raise self.fail(k, f"expected [low, high] with high <= {hi:g}, got {v!r}")
         if isinstance(v, int | float) and not isinstance(v, bool):
             if v < 0:
                 raise self.fail(k, f"expected a number >= 0 or [low, high], got {v!r}")

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from loadmon.bounds import check_samples, check_start
 from loadmon.errors import RecordingFormatError
 
 FloatArray = NDArray[np.float64]
@@ -36,6 +37,10 @@ ACC_DECIMALS = 4
 GYRO_DECIMALS = 3
 STANDARD_GRAVITY = 9.80665
 POLAR_EPOCH_UNIX_NS = 946_684_800_000_000_000
+#: Largest recording file read (bytes); a week at 52 Hz is well below. Split longer ones.
+MAX_FILE_BYTES = 2**30
+#: Largest header (everything before the column line), in bytes.
+MAX_HEADER_BYTES = 65536
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,7 +112,8 @@ def estimate_rate(t: FloatArray) -> float:
     """Nominal sample rate from the median step (robust to gaps)."""
     if t.size < 2:
         return float("nan")
-    return float(1.0 / np.median(np.diff(t)))
+    step = float(np.median(np.diff(t)))
+    return 1.0 / step if step > 0 else float("nan")
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,7 +138,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
 
 def _read_bytes(p: Path) -> bytes:
     try:
-        data = p.read_bytes()
+        data = _read_capped(p)
     except FileNotFoundError:
         raise RecordingFormatError(f"{p}: no such file") from None
     except IsADirectoryError:
@@ -142,6 +148,31 @@ def _read_bytes(p: Path) -> bytes:
     if not data.strip():
         raise RecordingFormatError(f"{p}: the file is empty")
     return data
+
+
+def _read_capped(p: Path) -> bytes:
+    """The file's bytes, refusing early what cannot be a recording (NUL bytes, > the cap).
+
+    Reads in chunks so a device such as /dev/zero or an endless pipe is refused after its
+    first chunk instead of filling memory.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    with open(p, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            if b"\0" in chunk:
+                k = total + chunk.index(b"\0")
+                raise RecordingFormatError(f"{p}: not a text file (byte {k} is NUL)")
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                raise RecordingFormatError(
+                    f"{p}: larger than {MAX_FILE_BYTES >> 20} MiB; split the recording"
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _decode(data: bytes, p: Path | str) -> str:
@@ -155,7 +186,8 @@ def _read_text(p: Path) -> str:
     return _decode(_read_bytes(p), p)
 
 
-_HEADER_RE = re.compile(r"^#\s*([A-Za-z0-9_.\-]+)\s*:\s*(.*?)\s*$")
+#: Linear-time: the value is stripped in code (a lazy `(.*?)\s*$` backtracks quadratically).
+_HEADER_RE = re.compile(r"^#\s*([A-Za-z0-9_.\-]+)\s*:(.*)$")
 
 
 def parse_loadmon_csv(data: bytes | str, source: str = "<string>") -> Recording:
@@ -174,6 +206,11 @@ def parse_loadmon_csv(data: bytes | str, source: str = "<string>") -> Recording:
     while pos < len(raw):
         nl = raw.find(b"\n", pos)
         end = len(raw) if nl < 0 else nl
+        if end > MAX_HEADER_BYTES:  # the header and column line, checked before decoding
+            raise RecordingFormatError(
+                f"{source}:{line_no + 1}: header longer than {MAX_HEADER_BYTES // 1024} KiB "
+                "(expected a few '# key: value' lines)"
+            )
         line = _decode(raw[pos:end], source).rstrip("\r")
         line_no += 1
         pos = end + 1
@@ -189,7 +226,7 @@ def parse_loadmon_csv(data: bytes | str, source: str = "<string>") -> Recording:
         if line.startswith("#") or not line.strip():
             m = _HEADER_RE.match(line)
             if m:
-                header[m.group(1).lower()] = m.group(2)
+                header[m.group(1).lower()] = m.group(2).strip()
             continue
         col_line = line
         break
@@ -314,7 +351,8 @@ def _parse_numeric_block(
     try:
         with np.errstate(all="ignore"):
             arr = np.loadtxt(
-                io.StringIO(body), delimiter=sep, dtype=np.float64, ndmin=2, usecols=usecols
+                io.StringIO(body), delimiter=sep, dtype=np.float64, ndmin=2, usecols=usecols,
+                comments=None,
             )
     except ValueError:
         _raise_first_bad_line(lines, start, ncols, sep, source, usecols)
@@ -356,6 +394,8 @@ def _validate(rec: Recording, first_data_line: int, source: str, units_hint: str
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             raise RecordingFormatError(f"{source}:{first_data_line + k + 1}: NaN or infinite value")
+    check_samples(rec.t, rec.acc, rec.gyro, where=lambda k: f"{source}:{first_data_line + k + 1}")
+    check_start(rec.start, source)
     if rec.n_samples < 2:
         raise RecordingFormatError(f"{source}: needs at least 2 samples, found {rec.n_samples}")
     dt = np.diff(rec.t)
@@ -411,8 +451,7 @@ def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
             f"{source}:1: this is a GYRO file; import the matching *_ACC.txt "
             "(its GYRO sibling is read with it)"
         )
-    ns, acc, phone0 = _psl_body(lines, len(cols), source)
-    acc = acc * scale
+    ns, acc, phone0 = _psl_body(lines, len(cols), source, scale, "acc")
     gyro = None
     gyro_path = _psl_sibling(path)
     if gyro_path is not None:
@@ -422,8 +461,12 @@ def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
         gkind, gscale = _psl_kind(gcols, str(gyro_path))
         if gkind != "gyro":
             raise RecordingFormatError(f"{gyro_path}:1: expected a GYRO header")
-        gns, gval, _ = _psl_body(glines, len(gcols), str(gyro_path))
-        gval = gval * gscale
+        gns, gval, _ = _psl_body(glines, len(gcols), str(gyro_path), gscale, "gyro")
+        back = np.flatnonzero(np.diff(gns) <= 0)
+        if back.size:
+            raise RecordingFormatError(
+                f"{gyro_path}: sensor time goes backwards or repeats at data row {back[0] + 2}"
+            )
         lo, hi = max(ns[0], gns[0]), min(ns[-1], gns[-1])
         keep = (ns >= lo) & (ns <= hi)
         if keep.sum() >= 2:
@@ -431,6 +474,8 @@ def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
             rel = (gns - gns[0]).astype(np.float64)
             at = (ns - gns[0]).astype(np.float64)
             gyro = np.column_stack([np.interp(at, rel, gval[:, k]) for k in range(3)])
+            # no more decimals than the GYRO file printed (°/s after its unit's scale)
+            gyro = np.round(gyro, _psl_decimals(glines) + round(-math.log10(gscale)))
     t = (ns - ns[0]).astype(np.float64) / 1e9
     rate = estimate_rate(t)
     rec = Recording(
@@ -464,28 +509,67 @@ def _psl_kind(cols: list[str], source: str) -> tuple[str, float]:
 
 
 def _psl_body(
-    lines: list[str], ncols: int, source: str
+    lines: list[str], ncols: int, source: str, scale: float, channel: str
 ) -> tuple[NDArray[np.int64], FloatArray, datetime]:
+    """Sensor ns, values scaled to g or °/s (bounds checked) and the first phone time."""
     rows = [ln.rstrip(";") for ln in lines[1:]]
     if not any(r.strip() for r in rows):
         raise RecordingFormatError(f"{source}: no data rows after the header")
     ncols = len([c for c in lines[0].rstrip(";").split(";")])
     vals = _parse_numeric_block(["", *rows], 1, ncols, ";", source, usecols=(1, 2, 3, 4))
-    ns = vals[:, 0].astype(np.int64)
+    line_of = np.flatnonzero([bool(r.strip()) for r in rows]) + 2  # file line of each row
+    ns_f = vals[:, 0]
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~((ns_f >= 0) & (ns_f < _MAX_NS)))
+    if bad.size:
+        k = int(bad[0])
+        raise RecordingFormatError(
+            f"{source}:{line_of[k]}: column {lines[0].split(';')[1].strip()}: "
+            f"{ns_f[k]:.6g} is not a sensor time (expected 0 to {_MAX_NS:.3g} ns)"
+        )
+    ns = ns_f.astype(np.int64)
     # float64 loses ~100 ns at these magnitudes; re-read the column exactly as integers.
-    with contextlib.suppress(ValueError):
-        ns = np.array([int(r.split(";")[1]) for r in rows if r.strip()], dtype=np.int64)
+    with contextlib.suppress(ValueError, OverflowError, IndexError):
+        exact = np.array([int(r.split(";")[1]) for r in rows if r.strip()], dtype=np.int64)
+        if exact.shape == ns.shape and np.all(np.abs(exact - ns) < 1_000_000):
+            ns = exact
+    values = vals[:, 1:4] * scale
+    header = [c.strip() for c in lines[0].split(";")]
+    t = (ns - ns[0]).astype(np.float64) / 1e9
+    check_samples(
+        t,
+        values if channel == "acc" else np.zeros((0, 3)),
+        values if channel == "gyro" else None,
+        where=lambda k: f"{source}:{line_of[k]}",
+        columns={"t": header[1:2], channel: header[2:5]},
+    )
     first = next(r for r in rows if r.strip())
     phone_raw = first.split(";")[0].strip()
     try:
         phone0 = datetime.fromisoformat(phone_raw)
-    except ValueError:
+        if phone0.tzinfo is None:
+            phone0 = phone0.astimezone()  # the app writes the phone's local time
+    except (ValueError, OverflowError):
         raise RecordingFormatError(
-            f"{source}:2: phone timestamp {phone_raw!r} is not a date and time"
+            f"{source}:{line_of[0]}: phone timestamp {phone_raw!r} is not a date and time "
+            "(expected e.g. 2026-11-20T09:00:00.000)"
         ) from None
-    if phone0.tzinfo is None:
-        phone0 = phone0.astimezone()  # the app writes the phone's local time
-    return ns, vals[:, 1:4], phone0
+    check_start(phone0, f"{source}:{line_of[0]}")
+    return ns, values, phone0
+
+
+#: Sensor timestamps are ns since 2000 on the sensor clock; int64 holds them below this.
+_MAX_NS = 9.2e18
+
+
+def _psl_decimals(lines: list[str]) -> int:
+    """Most decimals printed in the X, Y, Z columns of the first rows (capped at 9)."""
+    best = 0
+    for ln in lines[1:201]:
+        for cell in ln.split(";")[2:5]:
+            if "." in cell:
+                best = max(best, len(cell.split(".", 1)[1].strip().split("e")[0]))
+    return min(best, 9)
 
 
 def _psl_sibling(path: Path) -> Path | None:
@@ -520,7 +604,8 @@ def write_loadmon_csv(rec: Recording, path: str | os.PathLike[str]) -> None:
     """Write a recording as loadmon-csv v1, atomically (a temp file renamed into place)."""
     p = Path(path)
     tmp = p.with_name(p.name + ".part")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # like every other output
+    with open(fd, "w", encoding="utf-8", newline="\n") as f:
         write_loadmon_csv_to(rec, f)
     os.replace(tmp, p)
 

@@ -257,7 +257,7 @@ def collect(
     """Everything the report shows for patient `name` over [start, end] (plain data)."""
     info = patients.get_patient_info(db, name)
     proto = info.protocol()
-    s, e = status.period(info, start, end)
+    s, e = status.period(info, start, end, db)
     hist = status.load_history(db, name, s, e)
     last = status.day_status(db, name, e)
     labels = {k: dict(v) for k, v in hist.categories.items()}

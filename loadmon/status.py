@@ -51,6 +51,7 @@ from loadmon.compare import STATUS_NAMES, TOTAL, Comparison, compare
 from loadmon.errors import InputError
 from loadmon.load import DailyRaw, read_daily
 from loadmon.patients import PatientInfo, get_patient_info, parse_date
+from loadmon.patients import today as _today
 from loadmon.protocols import Protocol
 
 FloatArray = NDArray[np.float64]
@@ -72,11 +73,33 @@ def _num(x: Any, nd: int = 3) -> float | None:
     return round(f, nd) if np.isfinite(f) else None
 
 
+#: How far past the patient's last data (or today) a day may be asked for: every rule then
+#: reads at most this much empty history, however far a typo puts the date.
+MAX_DAYS_AHEAD = 366
+
+
+def last_data_day(db: storage.Database, info: PatientInfo) -> str:
+    """The later of today and the patient's last recording, log entry or phase change."""
+    row = db.execute(
+        "SELECT max(d) FROM (SELECT max(substr(start, 1, 10)) AS d FROM recordings "
+        "WHERE patient_id = ?1 UNION ALL SELECT max(date) FROM log_entries WHERE patient_id = ?1 "
+        "UNION ALL SELECT max(start_date) FROM phase_history WHERE patient_id = ?1)",
+        [info.id],
+    ).fetchone()
+    return max(str(row[0] or ""), info.start_date, _today())
+
+
 def _compute(db: storage.Database, patient: str, end: str) -> _State:
     info = get_patient_info(db, patient)
     proto = info.protocol()
     if end < info.start_date:
         raise InputError(f"date: {end} is before {patient}'s start date {info.start_date}")
+    limit = date.fromisoformat(last_data_day(db, info)) + timedelta(days=MAX_DAYS_AHEAD)
+    if end > limit.isoformat():
+        raise InputError(
+            f"date: {end} is more than {MAX_DAYS_AHEAD} days after {patient}'s last data "
+            f"(latest allowed {limit.isoformat()})"
+        )
     raw = read_daily(db, info.id, proto, info.start_date, end, timezone=info.timezone)
     first = date.fromisoformat(info.start_date)
     change_idx = np.array(
@@ -388,10 +411,20 @@ def load_history(
     )
 
 
-def period(info: PatientInfo, start: str | date | None, end: str | date | None) -> tuple[str, str]:
+def period(
+    info: PatientInfo,
+    start: str | date | None,
+    end: str | date | None,
+    db: storage.Database | None = None,
+) -> tuple[str, str]:
     """The days a report or export covers: `start` (default the patient's start date; never
-    before it) to `end` (default today), as ISO dates; InputError names the bad option."""
+    before it) to `end` (default today), as ISO dates; InputError names the bad option.
+
+    With `db`, an `end` past the patient's data (and today) is clipped to it, so a typo such
+    as --to 5175-12-18 costs nothing."""
     e = parse_date(end, "--to")
+    if db is not None:
+        e = min(e, last_data_day(db, info))
     if e < info.start_date:
         raise InputError(f"--to {e} is before {info.name}'s start date {info.start_date}")
     s = info.start_date if start is None else parse_date(start, "--from")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ import platformdirs
 import sqlite_utils
 from numpy.typing import NDArray
 
+from loadmon.bounds import check_quantisable, fit_scale
 from loadmon.errors import InputError, NotFoundError, StorageError
 from loadmon.recording import Recording
 
@@ -53,7 +55,10 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
     else:
         if not p.exists():
             if not create:
-                raise NotFoundError(f"no database at {p}")
+                raise NotFoundError(
+                    f"no database at {p} (check --db or LOADMON_DB; 'loadmon patient add' "
+                    "creates one)"
+                )
             try:
                 p.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -64,6 +69,8 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
                 raise StorageError(f"cannot create database {p}: {e.strerror}") from None
         elif p.is_dir():
             raise StorageError(f"{p} is a directory, not a database file")
+        elif not create and p.stat().st_size == 0:
+            raise StorageError(f"{p} is empty (0 bytes), not a loadmon database")
         try:
             db = Database(p)
             db.execute("PRAGMA busy_timeout = 5000")
@@ -76,6 +83,38 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
     except sqlite3.DatabaseError as e:
         raise StorageError(f"cannot open database {p}: {e}") from None
     return db
+
+
+def explain_db_error(e: sqlite3.Error, kept: str = "") -> StorageError:
+    """One line for a database that ran out of room, is read-only, damaged or busy.
+
+    `kept` says what is safe (e.g. "recording 2 kept up to 160 s"); by default, that the
+    failed change was rolled back and everything committed before it is kept.
+    """
+    msg = str(e)
+    low = msg.lower()
+    kept = kept or "the change was rolled back; everything saved before it is kept"
+    if "full" in low:
+        what = "disk full"
+    elif "readonly" in low or "read-only" in low:
+        what = "the database (or its folder) is read-only"
+    elif "malformed" in low or "not a database" in low or "corrupt" in low:
+        what = f"the database is damaged ({msg})"
+        kept = kept + "; check it with 'sqlite3 FILE \"PRAGMA integrity_check\"'"
+    elif "locked" in low or "busy" in low:
+        what = "the database is busy (another loadmon is writing)"
+    else:
+        what = f"database error ({msg})"
+    return StorageError(f"{what}: {kept}")
+
+
+@contextmanager
+def db_errors(kept: str = "") -> Iterator[None]:
+    """Turn SQLite failures inside the block into one `StorageError` line (see above)."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise explain_db_error(e, kept) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,6 +339,7 @@ def encode_channels(values: NDArray[Any], scale: float) -> bytes:
     ones as offsets from the block's first sample; both are tried and the smaller kept.
     Header byte: low nibble = integer width (4 or 8), bit 4 = delta-encoded.
     """
+    check_quantisable(np.asarray(values, dtype=np.float64), scale)
     q = np.rint(np.asarray(values, dtype=np.float64) / scale).astype(np.int64)
     if q.ndim == 1:
         q = q[:, None]
@@ -344,7 +384,31 @@ def decode_channels(blob: bytes, n: int, k: int, scale: float) -> NDArray[np.flo
 # Patients
 
 
+#: Longest patient name, in characters.
+MAX_NAME_CHARS = 100
+
+
+def normalise_name(name: str) -> str:
+    """The one form a patient name is stored and looked up in: NFC, trimmed, single spaces.
+
+    Applied by every lookup and by creation, so "Ann " finds (and never creates) "Ann";
+    a name with control or undecodable characters is refused.
+    """
+    n = " ".join(unicodedata.normalize("NFC", name).split())
+    if not n:
+        raise InputError("patient name must not be empty")
+    if len(n) > MAX_NAME_CHARS:
+        raise InputError(f"patient name: at most {MAX_NAME_CHARS} characters, got {len(n)}")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in n):
+        raise InputError(
+            f"patient name {n.encode('utf-8', 'backslashreplace').decode()!r}: contains a "
+            "control character or a byte that is not UTF-8"
+        )
+    return n
+
+
 def get_patient(db: Database, name: str) -> dict[str, Any]:
+    name = normalise_name(name)
     rows = list(db.table("patients").rows_where("name = ?", [name], limit=1))
     if not rows:
         raise NotFoundError(f"no patient called {name!r} (see 'loadmon patient list')")
@@ -352,6 +416,7 @@ def get_patient(db: Database, name: str) -> dict[str, Any]:
 
 
 def find_patient(db: Database, name: str) -> dict[str, Any] | None:
+    name = normalise_name(name)
     rows = list(db.table("patients").rows_where("name = ?", [name], limit=1))
     return rows[0] if rows else None
 
@@ -364,9 +429,7 @@ def add_patient(
     start_date: str | None = None,
     prescription: Mapping[str, Any] | None = None,
 ) -> int:
-    name = name.strip()
-    if not name:
-        raise InputError("patient name must not be empty")
+    name = normalise_name(name)
     if find_patient(db, name) is not None:
         raise InputError(f"a patient called {name!r} already exists")
     with db.atomic():
@@ -401,8 +464,10 @@ def save_recording(
     """Store a whole recording (metadata, sample blocks, gaps) atomically; returns its id.
 
     Samples are quantised at the source's own resolution (no finer than needed)."""
-    acc_scale = min(rec.acc_resolution, DEFAULT_ACC_SCALE_G * 10)
+    acc_scale = fit_scale(rec.acc, min(rec.acc_resolution, DEFAULT_ACC_SCALE_G * 10))
     gyro_scale = min(rec.gyro_resolution, DEFAULT_GYRO_SCALE_DPS * 10)
+    if rec.gyro is not None:
+        gyro_scale = fit_scale(rec.gyro, gyro_scale)
     with db.atomic():
         rid = create_recording(db, patient_id, rec, status=status)
         append_samples(

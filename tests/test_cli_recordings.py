@@ -152,6 +152,7 @@ def test_internal_failure_exits_1_with_one_line(
     def broken(*a: object, **k: object) -> None:
         raise RuntimeError("unexpected")
 
+    storage.open_db(tmp_path / "l.db").close()  # listing never creates a database
     monkeypatch.setattr(storage, "list_recordings", broken)
     code, _, err = run("recordings", "--db", str(tmp_path / "l.db"))
     assert code == 1

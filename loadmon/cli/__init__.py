@@ -7,6 +7,7 @@ traceback).
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import traceback
 from typing import Any
@@ -28,11 +29,33 @@ class CleanError(click.ClickException):
 class LoadmonGroup(click.Group):
     """Translates library errors into one clean line at the edge."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for k, a in enumerate(args, start=1):
+            if any("\udc80" <= c <= "\udcff" for c in a):  # bytes the shell passed un-decoded
+                shown = a.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                raise CleanError(f"argument {k} ({shown}) is not UTF-8 text", 2)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            msg = " ".join(e.format_message().split())
+            raise CleanError(f"{msg} (see 'loadmon --help')", 2) from e
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except LoadmonError as e:
             raise CleanError(str(e), e.exit_code) from e
+        except sqlite3.Error as e:  # full disk, read-only or damaged file: one line, exit 1
+            from loadmon.storage import explain_db_error
+
+            err = explain_db_error(e)
+            raise CleanError(str(err), err.exit_code) from e
+        except click.UsageError as e:
+            # A bad number, date, option or choice is bad input like any other: one line,
+            # exit 2, with where to look instead of the usage screen.
+            where = e.ctx.command_path if e.ctx is not None else "loadmon"
+            msg = " ".join(e.format_message().split())
+            raise CleanError(f"{msg} (see '{where} --help')", 2) from e
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:

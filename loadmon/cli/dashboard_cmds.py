@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import platformdirs
@@ -14,6 +15,14 @@ from loadmon.cli import db_option
 
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def run_dashboard(app: Any, *, headless: bool = False) -> None:
+    """Run the dashboard; a crash (or a fatal dialog) exits non-zero, never 0."""
+    app.run(headless=headless)
+    code = app.return_code
+    if code:
+        raise click.exceptions.Exit(int(code))
 
 
 def default_demo_path() -> Path:
@@ -43,7 +52,7 @@ def tui_cmd(patient: str | None, source: str | None, db_path: str | None) -> Non
     db.close()
     if not _interactive():
         raise click.ClickException("loadmon tui needs an interactive terminal")
-    make_app(path, patient, source).run()
+    run_dashboard(make_app(path, patient, source))
 
 
 @click.command("demo")
@@ -75,7 +84,7 @@ def demo_cmd(no_open: bool, db_path: str | None) -> None:
         return
     from loadmon.tui.app import make_app
 
-    make_app(path, summary.patient).run()
+    run_dashboard(make_app(path, summary.patient))
 
 
 def register(group: click.Group) -> None:

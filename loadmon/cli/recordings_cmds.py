@@ -10,6 +10,7 @@ import click
 from loadmon import storage
 from loadmon.cli import db_option
 from loadmon.cli.rehab_cmds import NUMBER
+from loadmon.errors import InputError
 from loadmon.recording import read_recording, write_loadmon_csv
 
 
@@ -66,7 +67,7 @@ def import_cmd(
 @db_option
 def recordings_cmd(patient: str | None, as_json: bool, db_path: str | None) -> None:
     """List stored recordings."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     rows = storage.list_recordings(db, patient)
     if as_json:
         click.echo(json.dumps(rows, indent=1))
@@ -83,7 +84,7 @@ def recordings_cmd(patient: str | None, as_json: bool, db_path: str | None) -> N
 
 
 @click.command("export-recording")
-@click.argument("recording_id", type=int)
+@click.argument("recording_id", type=click.IntRange(1, 2**63 - 1))
 @click.option(
     "--out",
     "-o",
@@ -96,7 +97,10 @@ def export_recording_cmd(recording_id: int, out: Path, db_path: str | None) -> N
     """Write a stored recording back out as loadmon-csv v1."""
     db = storage.open_db(db_path, create=False)
     rec = storage.load_recording(db, recording_id)
-    write_loadmon_csv(rec, out)
+    try:
+        write_loadmon_csv(rec, out)
+    except OSError as e:
+        raise InputError(f"--out: cannot write {out}: {e.strerror or e}") from None
     click.echo(f"wrote {rec.n_samples} samples to {out}")
 
 

@@ -210,7 +210,8 @@ def patient_add(
     patients.add_patient(db, name, protocol, phase=phase, start=start, timezone=timezone)
     info = patients.get_patient_info(db, name)
     click.echo(
-        f"added {name}: {info.protocol_id}, phase {info.phases[-1].phase} from {info.start_date}"
+        f"added {info.name}: {info.protocol_id}, phase {info.phases[-1].phase} "
+        f"from {info.start_date}"
     )
 
 
@@ -224,7 +225,7 @@ def patient_set_protocol(
     name: str, protocol: str, phase: str | None, start: str | None, db_path: str | None
 ) -> None:
     """Put an existing patient on a protocol (restarts the phase history)."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.set_protocol(db, name, protocol, phase=phase, start=start)
     info = patients.get_patient_info(db, name)
     click.echo(f"{name}: {info.protocol_id}, phase {info.phases[-1].phase} from {info.start_date}")
@@ -235,7 +236,7 @@ def patient_set_protocol(
 @db_option
 def patient_list(as_json: bool, db_path: str | None) -> None:
     """List patients with their protocol and current phase."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     rows = patients.list_patient_summaries(db)
     if as_json:
         click.echo(json.dumps(rows, indent=1))
@@ -263,7 +264,7 @@ def phase_group() -> None:
 @db_option
 def phase_set(name: str, phase: str, on: str | None, note: str, db_path: str | None) -> None:
     """Move NAME to PHASE from --date (default today)."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.set_phase(db, name, phase, on=on, note=note)
     click.echo(f"{name}: phase {phase} from {on or patients.today()}")
 
@@ -273,7 +274,7 @@ def phase_set(name: str, phase: str, on: str | None, note: str, db_path: str | N
 @db_option
 def phase_history_cmd(name: str, db_path: str | None) -> None:
     """Show NAME's phase changes."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     for ch in patients.phase_history(db, name):
         click.echo(f"{ch.start_date}  phase {ch.phase}  {ch.note}")
 
@@ -300,7 +301,7 @@ def prescribe_cmd(
     db_path: str | None,
 ) -> None:
     """Edit NAME's prescription of one exercise (e.g. the RDL kg), from --date."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.set_prescription(
         db, name, exercise, on=on, kg=kg, sets=sets, reps=reps, hold_s=hold_s, tempo_s=tempo_s
     )
@@ -330,7 +331,7 @@ def log_pain_cmd(
     on: str | None, db_path: str | None,
 ) -> None:  # fmt: skip
     """Pain during the day's session and the next morning (entry dated the session day)."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.log_pain(
         db, name, during=during, next_morning=next_morning, stiffness=stiffness, on=on
     )
@@ -347,7 +348,7 @@ def log_rpe_cmd(
     name: str, rpe: float, minutes: float | None, on: str | None, db_path: str | None
 ) -> None:
     """Session RPE (load = minutes x RPE)."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.log_rpe(db, name, rpe=rpe, minutes=minutes, on=on)
     click.echo(f"{name}: RPE {rpe:g} logged for {on or patients.today()}")
 
@@ -366,7 +367,7 @@ def log_set_cmd(
     on: str | None, db_path: str | None,
 ) -> None:  # fmt: skip
     """A set done without the sensor."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.log_set(db, name, exercise=exercise, reps=reps, hold_s=hold_s, kg=kg, on=on)
     click.echo(f"{name}: {exercise} x {reps} logged for {on or patients.today()}")
 
@@ -378,7 +379,7 @@ def log_set_cmd(
 @db_option
 def log_visa_cmd(name: str, score: float, on: str | None, db_path: str | None) -> None:
     """VISA-H score, 0-100 (higher is better)."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.log_visa_h(db, name, score, on=on)
     click.echo(f"{name}: VISA-H {score:g} logged for {on or patients.today()}")
 
@@ -393,7 +394,7 @@ def log_intervention_cmd(
     name: str, kind: str, note: str, on: str | None, db_path: str | None
 ) -> None:
     """An intervention (injection, shockwave, dry needling, surgery)."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.log_intervention(db, name, kind, on=on, note=note)
     click.echo(f"{name}: {kind} logged for {on or patients.today()}")
 
@@ -405,7 +406,7 @@ def log_intervention_cmd(
 @db_option
 def log_set_kg_cmd(name: str, set_id: int, kg: float, db_path: str | None) -> None:
     """Correct the kg of recorded set SET_ID (the set ids are in the report and export)."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.set_recorded_kg(db, name, set_id, kg)
     click.echo(f"{name}: recorded set {set_id} now counts at {kg:g} kg")
 
@@ -421,7 +422,7 @@ def log_check_in_cmd(
     name: str, red_flags: tuple[str, ...], none: bool, on: str | None, db_path: str | None
 ) -> None:
     """The weekly safety check-in: any red flag is an alarm that says what to do now."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.log_check_in(db, name, list(red_flags), none=none, on=on)
     day = on or patients.today()
     if none:
@@ -451,7 +452,7 @@ def warnings_ack_cmd(
 ) -> None:
     """Acknowledge NAME's standing warning RULE (e.g. milestone.reassess, or red_flag for all
     red flags): it leaves the status until it is raised anew."""
-    db = storage.open_db(db_path)
+    db = storage.open_db(db_path, create=False)
     patients.acknowledge(db, name, rule, note=note, on=on)
     click.echo(f"{name}: {rule} acknowledged on {on or patients.today()}")
 

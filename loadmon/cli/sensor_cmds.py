@@ -56,8 +56,16 @@ def _profile_dict(p: Any) -> dict[str, Any]:
 @devices_cmd.command("decode")
 @click.argument("profile")
 @click.argument("hex_payload", metavar="HEX")
-@click.option("--factor", type=float, default=None, help="Polar FACTOR from the start response.")
-@click.option("--range", "rng", type=int, default=None, help="Configured range (MetaWear scale).")
+@click.option(
+    "--factor",
+    type=click.FloatRange(1e-9, 1e3),
+    default=None,
+    help="Polar FACTOR from the start response.",
+)
+@click.option(
+    "--range", "rng", type=click.IntRange(1, 100000), default=None,
+    help="Configured range (MetaWear scale).",
+)
 def decode_cmd(profile: str, hex_payload: str, factor: float | None, rng: int | None) -> None:
     """Decode one notification (hex bytes) and print its samples as JSON."""
     from loadmon.decoders import DecodeSettings, decode, default_settings
@@ -100,7 +108,13 @@ def decode_cmd(profile: str, hex_payload: str, factor: float | None, rng: int | 
             else:
                 out["t"] = block.device_time_ns / 1e9
             out["t_ref"] = block.time_ref
-    click.echo(json.dumps(out))
+    try:
+        text = json.dumps(out, allow_nan=False)
+    except ValueError:
+        raise InputError(
+            f"cannot decode as {prof.id}: the payload decodes to non-finite values"
+        ) from None
+    click.echo(text)
 
 
 @click.command("scan")

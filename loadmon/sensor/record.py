@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from loadmon import storage
-from loadmon.errors import LoadmonError
+from loadmon.errors import LoadmonError, StorageError
 from loadmon.recording import Recording
 from loadmon.sensor.stream import AccSamples, Gap, Samples, SensorStream
 
@@ -70,6 +71,7 @@ class Recorder:
         self._merge_seq: int | None = None
         self._gaps: list[Gap] = []
         self._start_set = False
+        self._db_error: sqlite3.Error | None = None
 
     @property
     def has_gyro(self) -> bool:
@@ -102,9 +104,36 @@ class Recorder:
         return rid
 
     def flush(self, status: str | None = None) -> None:
-        """Commit pending samples, gaps and totals in one transaction."""
+        """Commit pending samples, gaps and totals in one transaction.
+
+        If the database fails (disk full, read-only), the transaction is rolled back and a
+        one-line `StorageError` says what is kept, e.g. "disk full: recording 2 kept up to
+        160 s".
+        """
         if self.recording_id is None:
             return
+        committed = (self.n_samples, self.last_t, self.n_gaps, self._start_set)
+        merge = (list(self._unmerged), self._unmerged_n, self._merge_seq)
+        try:
+            self._flush(status)
+        except sqlite3.Error as e:
+            self.n_samples, self.last_t, self.n_gaps, self._start_set = committed
+            self._unmerged, self._unmerged_n, self._merge_seq = merge
+            self._db_error = e
+            raise self._db_failure() from None
+
+    def _db_failure(self) -> LoadmonError:
+        """The one line for the last database failure, with what is committed now."""
+        assert self._db_error is not None
+        kept = (
+            f"recording {self.recording_id} kept up to {self.last_t:.0f} s"
+            if self.n_samples
+            else f"recording {self.recording_id} has no samples"
+        )
+        return storage.explain_db_error(self._db_error, kept)
+
+    def _flush(self, status: str | None) -> None:
+        assert self.recording_id is not None
         pending, self._pending = self._pending, []
         gaps, self._gaps = self._gaps, []
         acc_scale, gyro_scale = self._scales()
@@ -210,6 +239,8 @@ class Recorder:
         except asyncio.CancelledError:
             status = "interrupted"
             raise
+        except StorageError:
+            status = "failed"  # said below, with what the last flush could still keep
         finally:
             if consumer.done() and not consumer.cancelled() and consumer.exception() is not None:
                 error = consumer.exception()
@@ -221,6 +252,8 @@ class Recorder:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(consumer, 2.0)
             self.flush(status=status)
+        if self._db_error is not None:
+            raise self._db_failure()
         if error is not None:
             if isinstance(error, LoadmonError):
                 raise error

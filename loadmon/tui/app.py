@@ -78,9 +78,9 @@ class LoadmonApp(App[None]):
     def report_error(self, error: Exception, *, fatal: bool = False) -> None:
         """Recoverable library errors become a notification; others an ErrorDialog."""
         if isinstance(error, InputError) and not fatal:
-            self.notify(str(error), severity="error", title="Not saved")
+            self.notify(str(error), severity="error", title="Not saved", markup=False)
         elif isinstance(error, LoadmonError) and not fatal:
-            self.notify(str(error), severity="error")
+            self.notify(str(error), severity="error", markup=False)
         else:
             self.push_screen(ErrorDialog("Error", str(error), fatal=fatal))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -26,8 +27,8 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.title_text, id="dialog-title")
-            yield Static(self.question, id="dialog-message")
+            yield Label(Text(self.title_text), id="dialog-title")
+            yield Static(Text(self.question), id="dialog-message")
             with Horizontal(id="dialog-buttons"):
                 yield Button("Yes", variant="primary", id="yes")
                 yield Button("No", id="no")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -24,8 +25,8 @@ class ErrorDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="error"):
-            yield Label(self.title_text, id="dialog-title")
-            yield Static(self.message, id="dialog-message")
+            yield Label(Text(self.title_text), id="dialog-title")
+            yield Static(Text(self.message), id="dialog-message")
             yield Button("Quit" if self.fatal else "OK", variant="error", id="ok")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

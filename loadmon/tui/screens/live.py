@@ -155,7 +155,9 @@ class LiveScreen(DashScreen):
         source = select.value if isinstance(select.value, str) else "virtual:polar-verity-sense"
         replay = self.query_one("#live-replay", Input).value.strip() or None
         if source.startswith(VIRTUAL_PREFIX) and (replay is None or not Path(replay).is_file()):
-            self.notify(f"replay file not found: {replay or '(none)'}", severity="error")
+            self.notify(
+                f"replay file not found: {replay or '(none)'}", severity="error", markup=False
+            )
             return
         self.device = source.split(":")[1] if ":" in source else source
         exercise_sel: Select[str] = self.query_one("#live-exercise", Select)

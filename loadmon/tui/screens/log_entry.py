@@ -185,7 +185,7 @@ class LogEntryScreen(DashScreen):
         try:
             write()
         except InputError as e:
-            self.notify(str(e), severity="error", title="Not saved")
+            self.notify(str(e), severity="error", title="Not saved", markup=False)
             return
         except LoadmonError as e:
             self.lapp.report_error(e)

@@ -109,10 +109,16 @@ class PatientScreen(DashScreen):
         table = self.query_one("#phase-table", DataTable)
         table.clear()
         for h in reversed(info["phase_history"]):
-            table.add_row(f"{h['phase']} {names.get(h['phase'], '')}", h["start_date"], h["note"])
+            table.add_row(  # Text, never markup: names and notes are user text
+                Text(f"{h['phase']} {names.get(h['phase'], '')}"),
+                Text(str(h["start_date"])),
+                Text(str(h["note"] or "")),
+            )
         select: Select[str] = self.query_one("#phase-select", Select)
         chosen = select.value
-        select.set_options([(f"{p} {names.get(p, '')}".strip(), p) for p in result["phases"]])
+        select.set_options(
+            [(Text(f"{p} {names.get(p, '')}".strip()), p) for p in result["phases"]]
+        )
         if isinstance(chosen, str) and chosen in result["phases"]:
             select.value = chosen
         date_in = self.query_one("#phase-date", Input)
@@ -124,7 +130,7 @@ class PatientScreen(DashScreen):
         others = [e for e in result["exercises"] if e not in prescribed]
         current = ex_select.value
         ex_select.set_options(
-            [(f"{e} (prescribed)", e) for e in prescribed] + [(e, e) for e in others]
+            [(Text(f"{e} (prescribed)"), e) for e in prescribed] + [(Text(e), e) for e in others]
         )
         if isinstance(current, str):
             ex_select.value = current
@@ -190,7 +196,7 @@ class PatientScreen(DashScreen):
         except LoadmonError as e:
             self.lapp.report_error(e)
             return
-        self.notify(f"phase {phase} from {day}", title="Phase changed")
+        self.notify(f"phase {phase} from {day}", title="Phase changed", markup=False)
         self.reload()
 
     @on(Button.Pressed, "#presc-save")

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loadmon import storage
+from loadmon.days import UTC_CALENDAR, Calendar, calendar_for
 from loadmon.errors import InputError
 from loadmon.protocols import INTERVENTION_KINDS, Protocol, get_protocol
 
@@ -60,6 +61,11 @@ class PatientInfo:
     def protocol(self) -> Protocol:
         return get_protocol(self.protocol_ref)
 
+    @property
+    def calendar(self) -> Calendar:
+        """The patient's days (their `timezone`, else UTC)."""
+        return calendar_for(self.timezone)
+
     def phase_on(self, day: str) -> str | None:
         current = None
         for ch in self.phases:
@@ -68,14 +74,32 @@ class PatientInfo:
         return current
 
 
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+def today(cal: Calendar = UTC_CALENDAR) -> str:
+    """Today's ISO date in `cal` (a patient's calendar; UTC when not about a patient)."""
+    return cal.today().isoformat()
 
 
-def parse_date(value: str | date | None, what: str = "date") -> str:
-    """ISO `YYYY-MM-DD` (or today when None); `InputError` for anything else."""
+def row_calendar(row: Mapping[str, Any]) -> Calendar:
+    """The calendar of a stored patient row (its prescription's `timezone`, else UTC)."""
+    try:
+        presc = json.loads(row.get("prescription") or "{}")
+    except (TypeError, ValueError):
+        presc = {}
+    tz = presc.get("timezone") if isinstance(presc, dict) else None
+    return calendar_for(tz if isinstance(tz, str) else None)
+
+
+def patient_calendar(db: storage.Database, name: str) -> Calendar:
+    """The calendar of patient `name` (NotFoundError if there is none)."""
+    return row_calendar(storage.get_patient(db, name))
+
+
+def parse_date(
+    value: str | date | None, what: str = "date", cal: Calendar = UTC_CALENDAR
+) -> str:
+    """ISO `YYYY-MM-DD` (or today in `cal` when None); `InputError` for anything else."""
     if value is None:
-        return today()
+        return today(cal)
     if isinstance(value, date):
         return value.isoformat()
     try:
@@ -121,14 +145,8 @@ def add_patient(
     ref, proto = _protocol_ref(protocol)
     phase_id = proto.phase_ids[0] if phase is None else str(phase)
     proto.phase(phase_id)  # NotFoundError lists the phases
-    start_date = parse_date(start, "start")
-    if timezone is not None:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(
-                f"timezone: expected an IANA name like Europe/London, got {timezone!r}"
-            ) from None
+    cal = calendar_for(timezone)  # InputError for an unknown zone
+    start_date = parse_date(start, "start", cal)
     presc: dict[str, Any] = {"timezone": timezone} if timezone else {}
     with storage.transaction(db):
         pid = storage.add_patient(
@@ -155,7 +173,7 @@ def set_protocol(
     ref, proto = _protocol_ref(protocol)
     phase_id = proto.phase_ids[0] if phase is None else str(phase)
     proto.phase(phase_id)
-    start_date = parse_date(start or row.get("start_date"), "start")
+    start_date = parse_date(start or row.get("start_date"), "start", row_calendar(row))
     with storage.transaction(db):
         db.table("patients").update(row["id"], {"protocol": ref, "start_date": start_date})
         db.execute("DELETE FROM phase_history WHERE patient_id = ?", [row["id"]])
@@ -187,7 +205,7 @@ def get_patient_info(db: storage.Database, name: str) -> PatientInfo:
         name=row["name"],
         protocol_id=proto_ref if "/" not in proto_ref else get_protocol(proto_ref).id,
         protocol_ref=proto_ref,
-        start_date=row.get("start_date") or (row["created"] or today())[:10],
+        start_date=row.get("start_date") or (row["created"] or today(row_calendar(row)))[:10],
         timezone=presc.get("timezone"),
         prescription=presc,
         phases=phases,
@@ -221,7 +239,7 @@ def set_phase(
     """Move a patient to `phase` from date `on` (default today); the history is kept."""
     info = get_patient_info(db, name)
     info.protocol().phase(str(phase))
-    day = parse_date(on)
+    day = parse_date(on, cal=info.calendar)
     if day < info.start_date:
         raise InputError(f"date: {day} is before {name}'s start date {info.start_date}")
     with storage.transaction(db):
@@ -267,7 +285,7 @@ def set_prescription(
         data["hold_s"] = _num(hold_s, "hold-s", 1, 600)
     if tempo_s is not None:
         data["tempo_s"] = _num(tempo_s, "tempo-s", 0.5, 20)
-    day = parse_date(on)
+    day = parse_date(on, cal=info.calendar)
     presc = dict(info.prescription)
     ex = dict(presc.get("exercises", {}).get(exercise, {}))
     ex.update({k: v for k, v in data.items() if k != "exercise"})
@@ -310,8 +328,8 @@ def log_pain(
         "during": None if during is None else _num(during, "during", 0, 10),
         "next_morning": None if next_morning is None else _num(next_morning, "next-morning", 0, 10),
     }
-    pid = storage.get_patient(db, name)["id"]
-    return _insert_log(db, pid, parse_date(on), "pain", data)
+    row = storage.get_patient(db, name)
+    return _insert_log(db, row["id"], parse_date(on, cal=row_calendar(row)), "pain", data)
 
 
 def log_rpe(
@@ -329,8 +347,8 @@ def log_rpe(
         "rpe": _num(rpe, "rpe", 0, 10),
         "minutes": None if minutes is None else _num(minutes, "minutes", 0, 600),
     }
-    pid = storage.get_patient(db, name)["id"]
-    return _insert_log(db, pid, parse_date(on), "rpe", data)
+    row = storage.get_patient(db, name)
+    return _insert_log(db, row["id"], parse_date(on, cal=row_calendar(row)), "rpe", data)
 
 
 def log_set(
@@ -367,15 +385,16 @@ def log_set(
         "hold_s": hold,
         "kg": None if kg is None else _num(kg, "kg", 0, 500),
     }
-    return _insert_log(db, info.id, parse_date(on), "set", data)
+    return _insert_log(db, info.id, parse_date(on, cal=info.calendar), "set", data)
 
 
 def log_visa_h(
     db: storage.Database, name: str, score: float, *, on: str | date | None = None
 ) -> int:
     """VISA-H score (0-100, higher is better; Cacchio et al. 2014)."""
-    pid = storage.get_patient(db, name)["id"]
-    return _insert_log(db, pid, parse_date(on), "visa_h", {"score": _num(score, "VISA-H", 0, 100)})
+    row = storage.get_patient(db, name)
+    day = parse_date(on, cal=row_calendar(row))
+    return _insert_log(db, row["id"], day, "visa_h", {"score": _num(score, "VISA-H", 0, 100)})
 
 
 def log_intervention(
@@ -383,9 +402,9 @@ def log_intervention(
 ) -> int:
     if kind not in INTERVENTION_KINDS:
         raise InputError(f"kind: expected one of {', '.join(INTERVENTION_KINDS)}, got {kind!r}")
-    pid = storage.get_patient(db, name)["id"]
+    row = storage.get_patient(db, name)
     data = {"intervention": kind, "note": note}
-    return _insert_log(db, pid, parse_date(on), "intervention", data)
+    return _insert_log(db, row["id"], parse_date(on, cal=row_calendar(row)), "intervention", data)
 
 
 def log_entries(

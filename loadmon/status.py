@@ -44,7 +44,7 @@ from loadmon.alerts import Alert, evaluate
 from loadmon.compare import STATUS_NAMES, TOTAL, Comparison, compare
 from loadmon.errors import InputError
 from loadmon.load import DailyRaw, read_daily
-from loadmon.patients import PatientInfo, get_patient_info, parse_date
+from loadmon.patients import PatientInfo, get_patient_info, parse_date, patient_calendar
 from loadmon.protocols import Protocol
 
 FloatArray = NDArray[np.float64]
@@ -71,7 +71,7 @@ def _compute(db: storage.Database, patient: str, end: str) -> _State:
     proto = info.protocol()
     if end < info.start_date:
         raise InputError(f"date: {end} is before {patient}'s start date {info.start_date}")
-    raw = read_daily(db, info.id, proto, info.start_date, end, timezone=info.timezone)
+    raw = read_daily(db, info.id, proto, info.start_date, end, calendar=info.calendar)
     first = date.fromisoformat(info.start_date)
     change_idx = np.array(
         [(date.fromisoformat(c.start_date) - first).days for c in info.phases], dtype=np.int64
@@ -84,8 +84,8 @@ def _compute(db: storage.Database, patient: str, end: str) -> _State:
 
 
 def day_status(db: storage.Database, patient: str, day: str | date | None = None) -> dict[str, Any]:
-    """The `loadmon status --json` object for `patient` on `day` (default today)."""
-    d = parse_date(day)
+    """The `loadmon status --json` object for `patient` on `day` (default: their today)."""
+    d = parse_date(day, cal=patient_calendar(db, patient))
     st = _compute(db, patient, d)
     i = st.raw.n_days - 1
     proto, cmp, raw = st.protocol, st.cmp, st.raw
@@ -271,8 +271,8 @@ def load_history(
 ) -> History:
     """Per-day loads, bands, ratios, phases and warnings of `patient` on [start, end].
 
-    `start` defaults to the patient's start date, `end` to today."""
-    e = parse_date(end)
+    `start` defaults to the patient's start date, `end` to today (in the patient's zone)."""
+    e = parse_date(end, cal=patient_calendar(db, patient))
     st = _compute(db, patient, e)
     s = st.info.start_date if start is None else max(parse_date(start, "start"), st.info.start_date)
     if s > e:
@@ -326,7 +326,7 @@ def load_history(
 def period(info: PatientInfo, start: str | date | None, end: str | date | None) -> tuple[str, str]:
     """The days a report or export covers: `start` (default the patient's start date; never
     before it) to `end` (default today), as ISO dates; InputError names the bad option."""
-    e = parse_date(end, "--to")
+    e = parse_date(end, "--to", info.calendar)
     if e < info.start_date:
         raise InputError(f"--to {e} is before {info.name}'s start date {info.start_date}")
     s = info.start_date if start is None else parse_date(start, "--from")

@@ -427,7 +427,8 @@ def create_recording(db: Database, patient_id: int, rec: Recording, *, status: s
             "patient_id": patient_id,
             "device": rec.device,
             "placement": rec.placement,
-            "start": rec.start.isoformat(),
+            # UTC, so it compares as text with the calendar's day bounds (loadmon.days).
+            "start": rec.start.astimezone(UTC).isoformat(),
             "duration_s": rec.duration_s,
             "sample_rate_hz": rec.sample_rate_hz,
             "n_samples": rec.n_samples,

@@ -35,6 +35,10 @@ class LoadmonGroup(click.Group):
             return super().invoke(ctx)
         except LoadmonError as e:
             raise CleanError(str(e), e.exit_code) from e
+        except click.UsageError as e:
+            # One line, like every other user error (exit 2); the hint names the help to read.
+            where = e.ctx.command_path if e.ctx is not None else "loadmon"
+            raise CleanError(f"{e.format_message()} (see '{where} --help')", 2) from e
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:

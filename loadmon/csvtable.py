@@ -1,12 +1,13 @@
 """Provides fast reading of the numeric body of a recording file, with pyarrow's CSV reader.
 
-A day at 52 Hz is 4.5 million rows; pyarrow parses them on all cores straight from the file's
-bytes (no Python string per line). Everything that is not the happy path stays explicit:
+A day at 52 Hz is 4.5 million rows; pyarrow parses them in C++ straight from the file, block
+by block, into arrays allocated once (the file is never held in memory as a whole, so a day
+costs its samples and little more). Everything that is not the happy path stays explicit:
 
 * a last line cut short (the phone app was killed mid-write) is dropped with a note;
 * decimal commas (`1,5`) are read when the separator is not a comma;
 * any other bad line is named by a line-by-line scan (only run on failure), so the error says
-  `file:line: ...` exactly like before.
+  `file:line: ...`.
 
 Validation of the values (finite, time increasing, units) is `loadmon.recording._validate`.
 """
@@ -14,8 +15,9 @@ Validation of the values (finite, time increasing, units) is `loadmon.recording.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -28,11 +30,17 @@ log = logging.getLogger(__name__)
 
 #: The column kinds a reader can ask for ("skip": present in the file, not read).
 KINDS = {"f64": pa.float64(), "f32": pa.float32(), "i64": pa.int64(), "skip": pa.string()}
+_NUMPY = {"f64": np.float64, "f32": np.float32, "i64": np.int64}
+#: Bytes handed to pyarrow at a time (cut at a line end): memory stays one piece's worth.
+PIECE = 1 << 23
+#: pyarrow's block inside a piece (blocks of a piece are parsed in parallel).
+BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
 class Columns:
-    """Parsed columns (numpy arrays; "skip" columns left out) and what was noted."""
+    """Parsed columns (numpy arrays; "skip" columns left out; stacked groups as (n, k)
+    arrays under the group's name) and what was noted."""
 
     values: Mapping[str, NDArray[np.generic]]
     notes: tuple[str, ...]
@@ -54,8 +62,56 @@ def _line_ok(line: str, sep: str, kinds: Sequence[str]) -> bool:
     return all(k == "skip" or _is_number(p) for p, k in zip(parts, kinds, strict=True))
 
 
+class _Body:
+    """The bytes [start, end) of a file or an in-memory buffer, read in blocks."""
+
+    def __init__(self, data: bytes | pa.Buffer | Path, start: int) -> None:
+        self.path = data if isinstance(data, Path) else None
+        self.buf: pa.Buffer | None = None
+        if isinstance(data, Path):
+            self.size = data.stat().st_size
+        else:
+            self.buf = data if isinstance(data, pa.Buffer) else pa.py_buffer(data)
+            self.size = self.buf.size
+        self.start = start
+        self.end = self.size
+
+    def read(self, a: int, b: int) -> bytes:
+        if self.buf is not None:
+            return bytes(self.buf.slice(a, max(b - a, 0)).to_pybytes())
+        assert self.path is not None
+        with open(self.path, "rb") as f:
+            f.seek(a)
+            return f.read(max(b - a, 0))
+
+    def blocks(self) -> Iterator[bytes]:
+        for a in range(self.start, self.end, PIECE):
+            yield self.read(a, min(a + PIECE, self.end))
+
+    def pieces(self) -> Iterator[bytes]:
+        """The body in pieces of about PIECE bytes, each ending at a line end."""
+        carry = b""
+        for block in self.blocks():
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                carry = block
+                continue
+            carry = block[cut:]
+            yield block[:cut]
+        if carry.strip():
+            yield carry
+
+    def count_lines(self) -> int:
+        """Newlines in the body (+1 for a last line without one): an upper bound on rows."""
+        n = sum(b.count(b"\n") for b in self.blocks())
+        if self.end > self.start and self.read(self.end - 1, self.end) != b"\n":
+            n += 1
+        return n
+
+
 def read_columns(
-    data: bytes | pa.Buffer,
+    data: bytes | pa.Buffer | Path,
     start: int,
     names: Sequence[str],
     kinds: Sequence[str],
@@ -64,69 +120,92 @@ def read_columns(
     source: str,
     first_line_no: int,
     decimal_comma: bool = False,
+    stacks: Mapping[str, Sequence[str]] | None = None,
 ) -> Columns:
-    """Parse `data[start:]` (rows of `len(names)` fields separated by `sep`) into columns.
+    """Parse the rows from byte `start` of `data` (a file or bytes) into numpy columns.
 
     `first_line_no` is the 1-based line number of the first row, for messages. `kinds` are
-    keys of KINDS. With `decimal_comma`, a "," inside a field is the decimal separator."""
-    buf = data if isinstance(data, pa.Buffer) else pa.py_buffer(data)
-    size = buf.size
-    view = np.frombuffer(buf, dtype=np.uint8)
-    if start >= size or not bytes(view[start:]).strip():
+    keys of KINDS. With `decimal_comma`, a "," inside a field is the decimal separator.
+    `stacks` names groups of same-kind columns returned as one (n, k) array each."""
+    body = _Body(data, start)
+    head = body.read(start, min(start + 4096, body.size))
+    if start >= body.size or (not head.strip() and not body.read(start, body.size).strip()):
         raise RecordingFormatError(f"{source}: no data rows after the column line")
     notes: list[str] = []
-    end = size
     # A last line without its newline may be cut short: drop it (with a note) if it is bad.
-    w0 = max(start, size - 65536)
-    rel = bytes(view[w0:]).rfind(b"\n")
-    tail_nl = w0 + rel if rel >= 0 else start - 1
-    if view[size - 1] != 10:
-        last = bytes(view[tail_nl + 1 :]).decode("utf-8", "replace").rstrip("\r")
-        if decimal_comma:
-            last = last.replace(",", ".")
-        if last.strip() and not _line_ok(last, sep, kinds) and tail_nl >= start:
-            # (the first data row itself being cut is left to the error below)
-            line_no = first_line_no + int(np.count_nonzero(view[start : tail_nl + 1] == 10))
-            note = f"{source}:{line_no}: the last line is cut short ({last[:40]!r}); dropped it"
-            log.warning(note)
-            notes.append(note)
-            end = tail_nl + 1
-    body = buf.slice(start, end - start)
+    w0 = max(start, body.size - 65536)
+    tail = body.read(w0, body.size)
+    if tail and not tail.endswith(b"\n"):
+        rel = tail.rfind(b"\n")
+        if rel >= 0 or w0 > start:
+            tail_nl = w0 + rel
+            last = tail[rel + 1 :].decode("utf-8", "replace").rstrip("\r")
+            if decimal_comma:
+                last = last.replace(",", ".")
+            if last.strip() and not _line_ok(last, sep, kinds):
+                body.end = tail_nl + 1
+                line_no = first_line_no + body.count_lines()  # rows before the cut one
+                note = (
+                    f"{source}:{line_no}: the last line is cut short ({last[:40]!r}); dropped it"
+                )
+                log.warning(note)
+                notes.append(note)
     if decimal_comma:
-        body = pa.py_buffer(body.to_pybytes().replace(b",", b"."))
-    types = {n: KINDS[k] for n, k in zip(names, kinds, strict=True)}
+        text = body.read(body.start, body.end).replace(b",", b".")
+        body = _Body(text, 0)
+    n_max = body.count_lines()
+    stacks = dict(stacks or {})
+    in_stack = {c: (g, j) for g, cols in stacks.items() for j, c in enumerate(cols)}
+    kind_of = dict(zip(names, kinds, strict=True))
+    out: dict[str, NDArray[np.generic]] = {}
+    for g, cols in stacks.items():
+        out[g] = np.empty((n_max, len(cols)), dtype=_NUMPY[kind_of[cols[0]]])
     wanted = [n for n, k in zip(names, kinds, strict=True) if k != "skip"]
+    for n in wanted:
+        if n not in in_stack:
+            out[n] = np.empty(n_max, dtype=_NUMPY[kind_of[n]])
+    types = {n: KINDS[k] for n, k in zip(names, kinds, strict=True)}
+    off = 0
+    read_options = pacsv.ReadOptions(column_names=list(names), block_size=BLOCK)
+    parse_options = pacsv.ParseOptions(delimiter=sep)
+    convert_options = pacsv.ConvertOptions(column_types=types, include_columns=wanted)
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(body),
-            read_options=pacsv.ReadOptions(column_names=list(names)),
-            parse_options=pacsv.ParseOptions(delimiter=sep),
-            convert_options=pacsv.ConvertOptions(column_types=types, include_columns=wanted),
-        )
+        for piece in body.pieces():
+            table = pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(piece)),
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+            k = table.num_rows
+            if off + k > n_max:  # cannot happen (rows <= newlines + 1); never write past
+                raise pa.ArrowInvalid("more rows than lines")
+            for n in table.schema.names:
+                col = table.column(n)
+                if col.null_count and kind_of[n] == "i64":
+                    raise pa.ArrowInvalid("empty integer field")
+                # Nulls (empty fields) become NaN in float columns; `_validate` names the line.
+                values = col.to_numpy()
+                if n in in_stack:
+                    g, j = in_stack[n]
+                    out[g][off : off + k, j] = values
+                else:
+                    out[n][off : off + k] = values
+            off += k
+            del table
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
-        _raise_first_bad_line(body.to_pybytes(), first_line_no, sep, kinds, source)
+        _raise_first_bad_line(body, first_line_no, sep, kinds, source)
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise RecordingFormatError(f"{source}: malformed data rows ({first})") from None
-    out: dict[str, NDArray[np.generic]] = {}
-    for n, k in zip(names, kinds, strict=True):
-        if k == "skip":
-            continue
-        col = table.column(n)
-        if k == "i64":
-            if col.null_count:
-                _raise_first_bad_line(body.to_pybytes(), first_line_no, sep, kinds, source)
-            out[n] = col.to_numpy()
-        else:
-            # Nulls (empty fields) become NaN; `_validate` names the line.
-            out[n] = col.to_numpy(zero_copy_only=False)
-    return Columns(out, tuple(notes), table.num_rows)
+    return Columns({n: a[:off] for n, a in out.items()}, tuple(notes), off)
 
 
 def _raise_first_bad_line(
-    body: bytes, first_line_no: int, sep: str, kinds: Sequence[str], source: str
+    body: _Body, first_line_no: int, sep: str, kinds: Sequence[str], source: str
 ) -> None:
     """Name the first line that is not `len(kinds)` numbers (the slow path, on failure only)."""
-    for k, raw in enumerate(body.split(b"\n")):
+    text = body.read(body.start, body.end)
+    for k, raw in enumerate(text.split(b"\n")):
         line = raw.decode("utf-8", "replace").rstrip("\r")
         if not line.strip():
             continue

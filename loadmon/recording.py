@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from numpy.typing import NDArray
 
 from loadmon.csvtable import read_columns
@@ -26,6 +25,8 @@ from loadmon.errors import RecordingFormatError
 
 log = logging.getLogger(__name__)
 
+#: Typed float64; a file reader may hand over float32 channels where the source's printed
+#: resolution allows (see `_column_kind`): every consumer works in float32 or float64.
 FloatArray = NDArray[np.float64]
 
 LOADMON_CSV_MAGIC = "loadmon-csv"
@@ -132,19 +133,18 @@ def read_recording(path: str | os.PathLike[str], *, zone: tzinfo | None = None) 
         from loadmon.phoneapps import read_phone_export
 
         return read_phone_export(p, zone=zone)
-    buf = _read_buffer(p)
-    head = buf.slice(0, min(buf.size, 4096)).to_pybytes()
+    head = _read_head(p)
     first = head.lstrip()[:200].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
     first = first.lstrip("\ufeff")
     if first.startswith("#") and LOADMON_CSV_MAGIC in first:
-        return parse_loadmon_csv(buf, source=str(p))
+        return parse_loadmon_csv(p, source=str(p))
     if first.startswith("Phone timestamp;"):
-        return read_polar_sensor_logger(p, text=_decode(buf.to_pybytes(), p), zone=zone)
+        return read_polar_sensor_logger(p, zone=zone)
     from loadmon.phoneapps import detect_csv, read_phone_csv
 
     kind = detect_csv(first)
     if kind is not None:
-        return read_phone_csv(p, buf.to_pybytes(), kind)
+        return read_phone_csv(p, _read_bytes(p), kind)
     raise RecordingFormatError(
         f"{p}:1: not a recording loadmon knows (expected '# loadmon-csv 1', a Polar Sensor "
         "Logger 'Phone timestamp;...' header, a phyphox CSV export, or a Sensor Logger "
@@ -152,17 +152,17 @@ def read_recording(path: str | os.PathLike[str], *, zone: tzinfo | None = None) 
     )
 
 
-def _read_buffer(p: Path) -> pa.Buffer:
-    """The file's bytes, memory-mapped (a day's file is never copied into Python bytes)."""
+def _read_head(p: Path, n: int = 4096) -> bytes:
+    """The first bytes of a file (enough to tell its format), or a one-line error."""
     _check_readable(p)
     try:
-        with pa.memory_map(str(p), "r") as mm:
-            buf = mm.read_buffer()
+        with open(p, "rb") as f:
+            head = f.read(n)
     except OSError as e:
-        raise RecordingFormatError(f"{p}: cannot read ({e})") from None
-    if not buf.slice(0, min(buf.size, 4096)).to_pybytes().strip():
+        raise RecordingFormatError(f"{p}: cannot read ({e.strerror})") from None
+    if not head.strip() and not _read_bytes(p).strip():
         raise RecordingFormatError(f"{p}: the file is empty")
-    return buf
+    return head
 
 
 def _check_readable(p: Path) -> None:
@@ -202,20 +202,19 @@ def _read_text(p: Path) -> str:
 _HEADER_RE = re.compile(r"^#\s*([A-Za-z0-9_.\-]+)\s*:\s*(.*?)\s*$")
 
 
-def parse_loadmon_csv(data: bytes | str | pa.Buffer, source: str = "<string>") -> Recording:
+def parse_loadmon_csv(data: bytes | str | Path, source: str = "<string>") -> Recording:
     """Parse loadmon-csv v1 (see DESIGN.md); unknown header keys are kept in `extra`.
 
     The header is read as text; the numeric body is parsed by pyarrow straight from the bytes
     (float32 where the printed resolution allows), and only on failure scanned line by line
     to name the first bad line.
     """
-    if isinstance(data, str):
-        buf = pa.py_buffer(data.encode("utf-8"))
-    elif isinstance(data, bytes):
-        buf = pa.py_buffer(data)
+    body: bytes | Path = data.encode("utf-8") if isinstance(data, str) else data
+    if isinstance(body, Path):
+        with open(body, "rb") as f:
+            raw = f.read(1 << 20)
     else:
-        buf = data
-    raw = buf.slice(0, min(buf.size, 1 << 20)).to_pybytes()
+        raw = body[: 1 << 20]
     pos = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     header: dict[str, str] = {}
     line_no = 0
@@ -267,13 +266,17 @@ def parse_loadmon_csv(data: bytes | str | pa.Buffer, source: str = "<string>") -
     acc_dec = _printed_decimals(probe, 0, [idx["ax"], idx["ay"], idx["az"]])
     gyro_dec = _printed_decimals(probe, 0, [idx["gx"], idx["gy"], idx["gz"]]) if gyro_cols else 0
     kinds = [_column_kind(c, acc_dec, gyro_dec) for c in cols]
+    stacks = {"acc": ("ax", "ay", "az")}
+    if gyro_cols:
+        stacks["gyro"] = ("gx", "gy", "gz")
     parsed = read_columns(
-        buf, pos, cols, kinds, sep=",", source=source, first_line_no=col_line_no + 1
+        body, pos, cols, kinds, sep=",", source=source, first_line_no=col_line_no + 1,
+        stacks=stacks,
     )
     v = parsed.values
     t = np.ascontiguousarray(v["t"], dtype=np.float64)
-    acc = np.column_stack([v["ax"], v["ay"], v["az"]])
-    gyro = np.column_stack([v["gx"], v["gy"], v["gz"]]) if gyro_cols else None
+    acc: FloatArray = v["acc"]  # type: ignore[assignment]  # float32 or float64
+    gyro: FloatArray | None = v["gyro"] if gyro_cols else None  # type: ignore[assignment]
     rate = _header_rate(header, t, source)
     start = _header_start(header, source)
     rec = Recording(

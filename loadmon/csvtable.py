@@ -197,6 +197,7 @@ def read_columns(
         _raise_first_bad_line(body, first_line_no, sep, kinds, source)
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise RecordingFormatError(f"{source}: malformed data rows ({first})") from None
+    log.debug("%s: %d rows parsed (%s)", source, off, _kinds_text(kind_of))
     return Columns({n: a[:off] for n, a in out.items()}, tuple(notes), off)
 
 
@@ -223,3 +224,7 @@ def _raise_first_bad_line(
                     f"{source}:{first_line_no + k}: value {p.strip()!r} in column {c + 1} "
                     "is not a number"
                 )
+
+
+def _kinds_text(kind_of: Mapping[str, str]) -> str:
+    return ", ".join(f"{n} {k}" for n, k in kind_of.items())

@@ -143,6 +143,8 @@ def import_recording(
             )
             pipeline.remember_mounting(db, pid, rid, rec.device, analysis)
             summary = analysis.summary_line()
+    log.info("stored recording %d for patient %d (%d samples, fingerprint %s)",
+             rid, pid, rec.n_samples, fp)  # fmt: skip
     for line in overlaps:
         log.warning("recording %d %s", rid, line)
     return ImportResult(rid, pid, len(rec.gaps()), summary, overlaps)

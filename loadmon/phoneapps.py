@@ -96,9 +96,11 @@ def read_phone_export(path: Path, *, zone: tzinfo | None = None) -> Recording:
     bundle = _Bundle(path)
     heads = {name: _first_line(data) for name, data in bundle.files.items()}
     if any(_split_header(h) == list(SENSOR_LOGGER_COLUMNS) for h in heads.values()):
+        log.info("reading %s as a Sensor Logger export", path)
         return _read_sensor_logger(bundle)
     kinds = {name: detect_csv(h) for name, h in heads.items()}
     if any(k is not None for k in kinds.values()):
+        log.info("reading %s as a phyphox export", path)
         return _read_phyphox_bundle(bundle, kinds)
     raise RecordingFormatError(
         f"{path}: no Sensor Logger (time,seconds_elapsed,z,y,x) or phyphox "

@@ -137,13 +137,16 @@ def read_recording(path: str | os.PathLike[str], *, zone: tzinfo | None = None) 
     first = head.lstrip()[:200].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
     first = first.lstrip("\ufeff")
     if first.startswith("#") and LOADMON_CSV_MAGIC in first:
+        log.info("reading %s as loadmon-csv", p)
         return parse_loadmon_csv(p, source=str(p))
     if first.startswith("Phone timestamp;"):
+        log.info("reading %s as a Polar Sensor Logger export (phone times in %s)", p, zone or UTC)
         return read_polar_sensor_logger(p, zone=zone)
     from loadmon.phoneapps import detect_csv, read_phone_csv
 
     kind = detect_csv(first)
     if kind is not None:
+        log.info("reading %s as a %s CSV", p, kind)
         return read_phone_csv(p, _read_bytes(p), kind)
     raise RecordingFormatError(
         f"{p}:1: not a recording loadmon knows (expected '# loadmon-csv 1', a Polar Sensor "

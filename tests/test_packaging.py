@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -99,3 +100,60 @@ def test_dash_capital_v_prints_the_version() -> None:
 def test_tui_on_a_missing_database_is_a_user_error(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["tui", "--db", str(tmp_path / "none.db")])
     assert r.exit_code == 2 and "no database at" in r.stderr
+
+
+def _all_commands(group: click.Group, prefix: str = "loadmon") -> list[tuple[str, click.Command]]:
+    out: list[tuple[str, click.Command]] = [(prefix, group)]
+    for name, cmd in sorted(group.commands.items()):
+        if isinstance(cmd, click.Group):
+            out += _all_commands(cmd, f"{prefix} {name}")
+        else:
+            out.append((f"{prefix} {name}", cmd))
+    return out
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    missing = [
+        f"{path} {'/'.join(p.opts)}"
+        for path, cmd in _all_commands(cli)
+        for p in cmd.params
+        if isinstance(p, click.Option) and not p.help and not p.hidden  # hidden: test faults
+    ]
+    assert missing == []
+
+
+def test_every_command_that_opens_the_database_takes_db() -> None:
+    import inspect
+
+    for path, cmd in _all_commands(cli):
+        src = inspect.getsource(cmd.callback) if cmd.callback else ""
+        if "open_db(" in src:
+            assert any(p.name == "db_path" for p in cmd.params), path
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["report", "Ann", "--from", "last week", "--out", "x.html"], "--from: expected a date"),
+        (["export", "Ann", "--format", "xlsx", "--out", "d"], "'xlsx' is not one of"),
+        (["import", "x.csv", "-p", "Ann", "--exercise", "squat"], "'squat' is not one of"),
+        (["status", "Ann", "--date", "2026-13-01"], "--date: expected a date"),
+    ],
+)
+def test_dates_are_dates_and_choices_are_choices(argv: list[str], words: str) -> None:
+    r = CliRunner().invoke(cli, argv)
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], r.stderr
+
+
+def test_dash_v_logs_what_loadmon_does_on_stderr() -> None:
+    from loadmon.demo import DEMO_DATA
+
+    quiet = CliRunner().invoke(cli, ["analyze", str(DEMO_DATA / "bridge_set.csv")])
+    assert quiet.exit_code == 0 and "INFO" not in quiet.stderr
+    r = CliRunner().invoke(cli, ["-v", "analyze", str(DEMO_DATA / "bridge_set.csv")])
+    assert r.exit_code == 0
+    assert "INFO loadmon.recording: reading" in r.stderr and "as loadmon-csv" in r.stderr
+    r = CliRunner().invoke(cli, ["--debug", "analyze", str(DEMO_DATA / "bridge_set.csv")])
+    assert "DEBUG loadmon.csvtable:" in r.stderr and "rows parsed" in r.stderr

@@ -44,6 +44,7 @@ class LoadmonGroup(click.Group):
         except KeyboardInterrupt:
             raise click.exceptions.Abort() from None
         except Exception as e:
+            logging.getLogger(__name__).debug("internal error", exc_info=True)
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()
             raise CleanError(

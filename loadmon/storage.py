@@ -325,6 +325,17 @@ def _pack(v: NDArray[np.int64], delta: bool) -> bytes:
     return bytes([flag]) + zlib.compress(np.ascontiguousarray(shuffled).tobytes(), 1)
 
 
+#: Full ranges of the supported sensors, for choosing float32 when reading stored samples.
+ACC_FULL_RANGE_G = 16.0
+GYRO_FULL_RANGE_DPS = 2000.0
+
+
+def _f32_ok(scale: float, full_range: float) -> bool:
+    """float32 reproduces values stored at `scale` steps to well within half a step (its
+    rounding at the full range is at most a quarter step), so nothing stored is lost."""
+    return full_range * 2.0**-24 <= scale / 4
+
+
 def _pool() -> ThreadPoolExecutor:
     """Threads for (de)compressing sample blocks (zlib and numpy release the GIL)."""
     return ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
@@ -498,31 +509,48 @@ def get_recording_row(db: Database, recording_id: int) -> dict[str, Any]:
 def load_recording(db: Database, recording_id: int) -> Recording:
     """Rebuild a Recording from its stored blocks."""
     row = get_recording_row(db, recording_id)
-    blocks = list(
-        db.query("SELECT * FROM sample_blocks WHERE recording_id = ? ORDER BY seq", [recording_id])
-    )
-    total = sum(int(b["n"]) for b in blocks)
-    with_gyro = bool(blocks) and all(b["gyro_data"] is not None for b in blocks)
-    # Filled in place (no list of blocks then a concatenated copy); channels stored at
-    # 1e-4 g / 1e-2 °/s or coarser come back as float32, like a file read (recording.py).
+    # Small columns first (to size the arrays), then the blobs a few at a time: a day never
+    # holds its compressed blocks and its samples at once.
+    heads = db.execute(
+        "SELECT seq, n, acc_scale, gyro_scale, gyro_data IS NOT NULL FROM sample_blocks "
+        "WHERE recording_id = ? ORDER BY seq",
+        [recording_id],
+    ).fetchall()
+    total = sum(int(h[1]) for h in heads)
+    with_gyro = bool(heads) and all(h[4] for h in heads)
+    # Filled in place, float32 where the stored step is coarse enough that float32 returns
+    # every stored value exactly to its step (at the sensors' full range: see _f32_ok).
     t = np.empty(total, dtype=np.float64)
-    acc_fine = any(float(b["acc_scale"]) < 1e-4 for b in blocks)
-    acc = np.empty((total, 3), dtype=np.float64 if acc_fine else np.float32)
-    gyro_fine = any(float(b["gyro_scale"] or 0.0) < 1e-2 for b in blocks)
-    gyro = (
-        np.empty((total, 3), dtype=np.float64 if gyro_fine else np.float32) if with_gyro else None
-    )
-    starts = np.concatenate([[0], np.cumsum([int(b["n"]) for b in blocks])]).astype(int)
+    acc_f32 = all(_f32_ok(float(h[2]), ACC_FULL_RANGE_G) for h in heads)
+    acc = np.empty((total, 3), dtype=np.float32 if acc_f32 else np.float64)
+    gyro = None
+    if with_gyro:
+        gyro_f32 = all(_f32_ok(float(h[3]), GYRO_FULL_RANGE_DPS) for h in heads)
+        gyro = np.empty((total, 3), dtype=np.float32 if gyro_f32 else np.float64)
+    starts = np.concatenate([[0], np.cumsum([int(h[1]) for h in heads])]).astype(int)
+    index = {int(h[0]): k for k, h in enumerate(heads)}
 
-    def fill(k: int) -> None:
-        b, a, n = blocks[k], int(starts[k]), int(blocks[k]["n"])
+    def fill(b: Mapping[str, Any]) -> None:
+        k = index[int(b["seq"])]
+        a, n = int(starts[k]), int(b["n"])
         t[a : a + n] = decode_channels(b["t_data"], n, 1, T_SCALE_S)[:, 0]
         acc[a : a + n] = decode_channels(b["acc_data"], n, 3, b["acc_scale"])
         if gyro is not None:
             gyro[a : a + n] = decode_channels(b["gyro_data"], n, 3, b["gyro_scale"])
 
+    rows = db.query(
+        "SELECT seq, n, t_data, acc_data, gyro_data, acc_scale, gyro_scale FROM sample_blocks "
+        "WHERE recording_id = ? ORDER BY seq",
+        [recording_id],
+    )
     with _pool() as pool:
-        list(pool.map(fill, range(len(blocks))))
+        batch: list[dict[str, Any]] = []
+        for b in rows:
+            batch.append(b)
+            if len(batch) == 16:
+                list(pool.map(fill, batch))
+                batch = []
+        list(pool.map(fill, batch))
     meta = json.loads(row["meta"] or "{}")
     return Recording(
         t=t,

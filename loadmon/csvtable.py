@@ -153,7 +153,11 @@ def read_columns(
     if decimal_comma:
         text = body.read(body.start, body.end).replace(b",", b".")
         body = _Body(text, 0)
-    n_max = body.count_lines()
+    # Capacity from the first rows' mean length (grown if the rest has shorter lines): the
+    # file is read once; untouched capacity costs address space, not memory.
+    probe = body.read(body.start, min(body.start + 65536, body.end))
+    n_probe = max(probe.count(b"\n"), 1)
+    n_max = int((body.end - body.start) / (len(probe) / n_probe) * 1.1) + 1024
     stacks = dict(stacks or {})
     in_stack = {c: (g, j) for g, cols in stacks.items() for j, c in enumerate(cols)}
     kind_of = dict(zip(names, kinds, strict=True))
@@ -178,8 +182,12 @@ def read_columns(
                 convert_options=convert_options,
             )
             k = table.num_rows
-            if off + k > n_max:  # cannot happen (rows <= newlines + 1); never write past
-                raise pa.ArrowInvalid("more rows than lines")
+            if off + k > n_max:  # shorter lines than the first ones: grow (rare)
+                n_max = int((off + k) * 1.5)
+                for key, arr in out.items():
+                    grown = np.empty((n_max, *arr.shape[1:]), dtype=arr.dtype)
+                    grown[:off] = arr[:off]
+                    out[key] = grown
             for n in table.schema.names:
                 col = table.column(n)
                 if col.null_count and kind_of[n] == "i64":

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from loadmon.csvtable import read_columns
@@ -129,6 +130,8 @@ def read_recording(path: str | os.PathLike[str], *, zone: tzinfo | None = None) 
     `zone` is the zone of phone apps' local wall-clock times that state none (Polar Sensor
     Logger): the patient's (`loadmon.days.Calendar.tz`); default UTC."""
     p = Path(path)
+    if p.suffix.lower() == ".parquet":
+        return read_parquet(p)
     if p.is_dir() or p.suffix.lower() == ".zip":
         from loadmon.phoneapps import read_phone_export
 
@@ -591,3 +594,98 @@ def decimals_for(resolution: float, minimum: int) -> int:
 
 def _fmt_rate(rate: float) -> str:
     return f"{rate:g}"
+
+
+# --------------------------------------------------------------------------------------------
+# Parquet (for research tools: pandas, polars, R's arrow read it directly)
+
+#: Schema metadata key holding the loadmon-csv header (device, placement, rate, start, extra).
+PARQUET_META_KEY = b"loadmon"
+
+
+def write_parquet(rec: Recording, path: str | os.PathLike[str]) -> None:
+    """Write a recording as Parquet: columns t, ax..az[, gx..gz] and the header as metadata.
+
+    Written atomically (a temp file renamed into place)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    cols: dict[str, Any] = {"t": pa.array(np.asarray(rec.t, dtype=np.float64))}
+    for k, name in enumerate(("ax", "ay", "az")):
+        cols[name] = pa.array(np.ascontiguousarray(rec.acc[:, k]))
+    if rec.gyro is not None:
+        for k, name in enumerate(("gx", "gy", "gz")):
+            cols[name] = pa.array(np.ascontiguousarray(rec.gyro[:, k]))
+    header = {
+        "format": f"{LOADMON_CSV_MAGIC} {LOADMON_CSV_VERSION}",
+        "device": rec.device,
+        "placement": rec.placement,
+        "sample_rate_hz": rec.sample_rate_hz,
+        "start": rec.start.isoformat(),
+        "extra": dict(rec.extra),
+        "acc_resolution": rec.acc_resolution,
+        "gyro_resolution": rec.gyro_resolution,
+    }
+    table = pa.table(cols).replace_schema_metadata({PARQUET_META_KEY: json.dumps(header)})
+    p = Path(path)
+    tmp = p.with_name(p.name + ".part")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, p)
+
+
+def read_parquet(path: Path) -> Recording:
+    """A recording written by `write_parquet` (or any Parquet with t, ax, ay, az in s and g,
+    optional gx, gy, gz in °/s), validated like a CSV."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    _check_readable(path)
+    source = str(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise RecordingFormatError(f"{source}: not a Parquet file ({e})") from None
+    names = set(table.column_names)
+    missing = [c for c in ("t", "ax", "ay", "az") if c not in names]
+    if missing:
+        raise RecordingFormatError(f"{source}: missing column(s) {', '.join(missing)}")
+    meta = table.schema.metadata or {}
+    try:
+        header = json.loads(meta.get(PARQUET_META_KEY, b"{}"))
+    except ValueError:
+        header = {}
+
+    def col(name: str) -> FloatArray:
+        try:
+            arr: FloatArray = table.column(name).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            raise RecordingFormatError(f"{source}: column {name} is not numeric") from None
+        if arr.dtype.kind != "f":
+            arr = arr.astype(np.float64)
+        return arr
+
+    t = col("t").astype(np.float64)
+    acc = np.column_stack([col(c) for c in ("ax", "ay", "az")])
+    gyro = (
+        np.column_stack([col(c) for c in ("gx", "gy", "gz")])
+        if {"gx", "gy", "gz"} <= names
+        else None
+    )
+    hdr = {k: str(v) for k, v in header.items() if k in ("sample_rate_hz", "start")}
+    rec = Recording(
+        t=t,
+        acc=acc,
+        gyro=gyro,
+        sample_rate_hz=_header_rate(hdr, t, source),
+        start=_header_start(hdr, source),
+        device=str(header.get("device") or "unknown"),
+        placement=str(header.get("placement") or "thigh"),
+        extra={str(k): str(v) for k, v in dict(header.get("extra") or {}).items()},
+        source=source,
+        acc_resolution=float(header.get("acc_resolution", 10.0**-ACC_DECIMALS)),
+        gyro_resolution=float(header.get("gyro_resolution", 10.0**-GYRO_DECIMALS)),
+    )
+    _validate(rec, 1, source, units_hint="g")
+    return rec

@@ -74,3 +74,12 @@ def test_a_bad_line_in_the_middle_is_named() -> None:
     with pytest.raises(RecordingFormatError, match=r"^f:11: value 'x' in column 2"):
         csvtable.read_columns(text, 0, list("abc"), ["f64"] * 3, sep=",", source="f",
                               first_line_no=10)  # fmt: skip
+
+
+def test_rows_shorter_than_the_first_ones_still_fit() -> None:
+    long = b"1000.123456,2000.123456,3000.123456\n" * 3000  # ~108 kB of long rows first
+    short = b"1,2,3\n" * 50000  # then many short ones: more rows than the estimate
+    got = csvtable.read_columns(long + short, 0, list("abc"), ["f64"] * 3, sep=",",
+                                source="x", first_line_no=1)  # fmt: skip
+    assert got.n_rows == 53000
+    assert got.values["a"][2999] == 1000.123456 and got.values["c"][-1] == 3.0

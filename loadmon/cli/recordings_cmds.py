@@ -10,7 +10,7 @@ import click
 
 from loadmon import storage
 from loadmon.cli import db_option
-from loadmon.recording import Recording, read_recording, write_loadmon_csv
+from loadmon.recording import Recording, read_recording, write_loadmon_csv, write_parquet
 
 EXERCISES = ("bridge", "bridge_hold", "rdl", "hops")
 
@@ -108,14 +108,17 @@ def recordings_cmd(patient: str | None, as_json: bool, db_path: str | None) -> N
     "-o",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Output loadmon-csv file.",
+    help="Output file: loadmon-csv, or Parquet if it ends in .parquet.",
 )
 @db_option
 def export_recording_cmd(recording_id: int, out: Path, db_path: str | None) -> None:
-    """Write a stored recording back out as loadmon-csv v1."""
+    """Write a stored recording back out as loadmon-csv v1 (or Parquet, for research tools)."""
     db = storage.open_db(db_path, create=False)
     rec = storage.load_recording(db, recording_id)
-    write_loadmon_csv(rec, out)
+    if out.suffix.lower() == ".parquet":
+        write_parquet(rec, out)
+    else:
+        write_loadmon_csv(rec, out)
     click.echo(f"wrote {rec.n_samples} samples to {out}")
 
 

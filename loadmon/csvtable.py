@@ -148,7 +148,7 @@ def read_columns(
                 note = (
                     f"{source}:{line_no}: the last line is cut short ({last[:40]!r}); dropped it"
                 )
-                log.warning(note)
+                log.info(note)
                 notes.append(note)
     if decimal_comma:
         text = body.read(body.start, body.end).replace(b",", b".")

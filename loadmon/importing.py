@@ -148,7 +148,7 @@ def import_recording(
     log.info("stored recording %d for patient %d (%d samples, fingerprint %s)",
              rid, pid, rec.n_samples, fp)  # fmt: skip
     for line in overlaps:
-        log.warning("recording %d %s", rid, line)
+        log.info("recording %d %s", rid, line)
     return ImportResult(rid, pid, len(rec.gaps()), summary, overlaps)
 
 

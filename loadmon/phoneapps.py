@@ -301,7 +301,7 @@ def read_phone_csv(path: Path, data: bytes, kind: str) -> Recording:
         f"{source}: phyphox CSV files carry no clock; start {start.isoformat(timespec='seconds')} "
         "taken from the file's modification time (export the zip for the exact start)"
     )
-    log.warning(note)
+    log.info(note)  # shown as a warning by the CLI (Recording.notes)
     return _phyphox_recording(t, a, None, None, start, source, (*notes, note))
 
 

@@ -88,19 +88,20 @@ class _Body:
         for a in range(self.start, self.end, PIECE):
             yield self.read(a, min(a + PIECE, self.end))
 
-    def pieces(self) -> Iterator[bytes]:
-        """The body in pieces of about PIECE bytes, each ending at a line end."""
-        carry = b""
-        for block in self.blocks():
-            block = carry + block
-            cut = block.rfind(b"\n") + 1
-            if cut == 0:
-                carry = block
-                continue
-            carry = block[cut:]
-            yield block[:cut]
-        if carry.strip():
-            yield carry
+    def pieces(self) -> Iterator[memoryview]:
+        """The body in pieces of about PIECE bytes, each ending at a line end (no copies
+        beyond the read itself)."""
+        a = self.start
+        while a < self.end:
+            block = self.read(a, min(a + PIECE, self.end))
+            cut = len(block) if a + len(block) >= self.end else block.rfind(b"\n") + 1
+            if cut == 0:  # a line longer than a piece: read on to its end
+                nxt = self.read(a, self.end)
+                cut = nxt.find(b"\n") + 1 or len(nxt)
+                block = nxt
+            if cut >= 4096 or block[:cut].strip():  # (a blank tail is no row)
+                yield memoryview(block)[:cut]
+            a += cut
 
     def count_lines(self) -> int:
         """Newlines in the body (+1 for a last line without one): an upper bound on rows."""

@@ -83,3 +83,14 @@ def test_rows_shorter_than_the_first_ones_still_fit() -> None:
                                 source="x", first_line_no=1)  # fmt: skip
     assert got.n_rows == 53000
     assert got.values["a"][2999] == 1000.123456 and got.values["c"][-1] == 3.0
+
+
+def test_lines_longer_than_a_piece_and_a_blank_tail() -> None:
+    old = csvtable.PIECE
+    csvtable.PIECE = 8
+    try:
+        got = csvtable.read_columns(b"1.000001,2.000002,3.000003\n4,5,6\n  \n", 0, list("abc"),
+                                    ["f64"] * 3, sep=",", source="x", first_line_no=1)  # fmt: skip
+    finally:
+        csvtable.PIECE = old
+    assert got.n_rows == 2 and list(got.values["c"]) == [3.000003, 6.0]

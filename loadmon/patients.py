@@ -142,6 +142,13 @@ def add_patient(
     timezone: str | None = None,
 ) -> int:
     """Create a patient on `protocol` (an id or a .toml path) in `phase` (default: first)."""
+    existing = storage.find_patient(db, name)
+    if existing is not None and not existing.get("protocol"):
+        raise InputError(
+            f"a patient called {name!r} already exists, with no protocol (made by "
+            f"'import --create'); give them one with 'loadmon patient set-protocol "
+            f"{name} {protocol}'"
+        )
     ref, proto = _protocol_ref(protocol)
     phase_id = proto.phase_ids[0] if phase is None else str(phase)
     proto.phase(phase_id)  # NotFoundError lists the phases

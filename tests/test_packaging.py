@@ -157,3 +157,19 @@ def test_dash_v_logs_what_loadmon_does_on_stderr() -> None:
     assert "INFO loadmon.recording: reading" in r.stderr and "as loadmon-csv" in r.stderr
     r = CliRunner().invoke(cli, ["--debug", "analyze", str(DEMO_DATA / "bridge_set.csv")])
     assert "DEBUG loadmon.csvtable:" in r.stderr and "rows parsed" in r.stderr
+
+
+def test_patient_add_after_import_create_points_to_set_protocol(tmp_path: Path) -> None:
+    from loadmon.demo import DEMO_DATA
+
+    db = str(tmp_path / "z.db")
+    run = CliRunner().invoke
+    r = run(cli, ["--db", db, "import", str(DEMO_DATA / "bridge_set.csv"), "-p", "Zed",
+                  "--create", "--no-analyze"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = run(cli, ["--db", db, "patient", "add", "Zed", "--protocol", "iliopsoas-tendinopathy"])
+    assert r.exit_code == 2
+    assert "loadmon patient set-protocol Zed iliopsoas-tendinopathy" in r.stderr
+    r = run(cli, ["--db", db, "patient", "set-protocol", "Zed", "iliopsoas-tendinopathy"])
+    assert r.exit_code == 0, r.output
+    assert run(cli, ["--db", db, "status", "Zed"]).exit_code == 0

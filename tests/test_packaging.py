@@ -173,3 +173,14 @@ def test_patient_add_after_import_create_points_to_set_protocol(tmp_path: Path) 
     r = run(cli, ["--db", db, "patient", "set-protocol", "Zed", "iliopsoas-tendinopathy"])
     assert r.exit_code == 0, r.output
     assert run(cli, ["--db", db, "status", "Zed"]).exit_code == 0
+
+
+def test_a_closed_pipe_is_no_internal_error() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "loadmon", "devices"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head -0`: nobody reads
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    proc.wait()
+    assert "internal error" not in err and "Traceback" not in err, err

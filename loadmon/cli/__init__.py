@@ -7,6 +7,7 @@ traceback).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -43,6 +44,11 @@ class LoadmonGroup(click.Group):
             raise
         except KeyboardInterrupt:
             raise click.exceptions.Abort() from None
+        except BrokenPipeError:
+            # The reader went away (`loadmon protocols | head -1`): stop quietly, as cat does.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(141) from None
         except Exception as e:
             logging.getLogger(__name__).debug("internal error", exc_info=True)
             if ctx.obj and ctx.obj.get("debug"):

@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,65 @@ print(json.dumps(out))
 """
 
 
+def run_process(argv: list[str]) -> tuple[float, float] | str:
+    """(seconds, peak MB) of a whole process, start to exit (its own rusage via wait4)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.perf_counter() - t0
+    err = p.stderr.read().decode() if p.stderr else ""
+    if status != 0:
+        return (err.strip().splitlines() or ["failed"])[-1][:160]
+    return seconds, usage.ru_maxrss / 1024
+
+
+_STORED = r"""
+import json, resource, sys, time
+from loadmon import importing, storage
+import loadmon.analysis.pipeline
+db = storage.open_db(sys.argv[1])
+t0 = time.perf_counter()
+importing.analyze_stored(db, 1)
+print(json.dumps({"seconds": time.perf_counter() - t0,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def budgets(csv: Path) -> list[tuple[str, str, str, str]]:
+    """The issue-14 budgets, each measured as a user runs it: (what, time, memory, verdict)."""
+    loadmon = str(Path(sys.executable).parent / "loadmon")
+    rows: list[tuple[str, str, str, str]] = []
+
+    def verdict(sec: float, mb: float | None, max_s: float, max_mb: float | None) -> str:
+        ok = sec <= max_s and (max_mb is None or mb is None or mb <= max_mb)
+        lim = f"≤ {max_s:g} s" + (f", ≤ {max_mb:g} MB" if max_mb else "")
+        return f"{lim} {'✔' if ok else '✘'}"
+
+    r = run_process([loadmon, "analyze", str(csv), "--json"])
+    if isinstance(r, tuple):
+        rows.append(("`loadmon analyze day.csv --json` (process start to exit)",
+                     f"{r[0]:.2f} s", f"{r[1]:.0f} MB", verdict(r[0], r[1], 2.0, 600)))
+    else:
+        rows.append(("`loadmon analyze day.csv`", "failed", r, ""))
+    db = OUT / "budget.db"
+    for p in OUT.glob("budget.db*"):
+        p.unlink()
+    r = run_process([loadmon, "import", str(csv), "-p", "bench", "--create", "--db", str(db)])
+    if isinstance(r, tuple):
+        rows.append(("`loadmon import day.csv` (parse, analyse, store; start to exit)",
+                     f"{r[0]:.2f} s", f"{r[1]:.0f} MB", verdict(r[0], None, 4.0, None)))
+        s = run_child(sys.executable, _STORED, str(db))
+        if isinstance(s, dict):
+            rows.append(("analysis of the stored day (load + analyse + save)",
+                         f"{s['seconds']:.2f} s", f"{s['peak_mb']:.0f} MB",
+                         verdict(s["seconds"], s["peak_mb"], 1.0, 400)))
+        else:
+            rows.append(("analysis of the stored day", "failed", s, ""))
+    else:
+        rows.append(("`loadmon import day.csv`", "failed", r, ""))
+    return rows
+
+
 def run_child(python: str, code: str, *args: str) -> dict[str, float] | str:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     p = subprocess.run([python, "-c", code, *args], capture_output=True, text=True, env=env,
@@ -193,6 +253,7 @@ def main() -> int:
           flush=True)
     npz, csv = build_day()
     print(f"  {csv.stat().st_size / 1e6:.0f} MB loadmon-csv, {int(DAY_S * RATE):,} samples")
+    budget_rows = budgets(csv)
     rows: list[tuple[str, str, str]] = []
     r = run_child(sys.executable, _CHILD, "arrays", str(npz))
     h = run_child(sys.executable, _CHILD, "arrays", str(npz), "trace")
@@ -246,6 +307,13 @@ def main() -> int:
     for name, fig in REFERENCE:
         print(f"  {name}: {fig}")
     print("targets: 24 h at 52 Hz 6-axis in ≤ 1 s and ≤ 400 MB; 7 days bounded by chunking")
+    print("\nbudgets (issue 14), the same 24 h file, beside the peers' single steps:")
+    w = max(len(x[0]) for x in budget_rows + [(r[0], "", "", "") for r in rows])
+    for name, tm, mem, ok in budget_rows:
+        print(f"  {name:<{w}}  {tm:>8}  {mem:>8}  {ok}")
+    for name, tm, mem in rows:
+        if not name.startswith("loadmon"):
+            print(f"  {name:<{w}}  {tm.split(' (')[0]:>8}  {mem:>8}  (peer)")
     return 0
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from loadmon import __version__, patients, status, storage
 from loadmon.compare import STATUS_NAMES
+from loadmon.days import UTC_CALENDAR, Calendar
 from loadmon.errors import InputError
 from loadmon.sessions import day_bounds, json_object, session_log
 
@@ -71,9 +72,16 @@ def _add_data(row: dict[str, Any], data: Mapping[str, Any]) -> None:
         row[key] = json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
 
 
-def events_table(db: storage.Database, patient_id: int, start: date, end: date) -> Table:
-    """Every stored event (reps, holds, hops, postures, sitting) starting in [start, end]."""
-    lo, hi = day_bounds(start, end)
+def events_table(
+    db: storage.Database,
+    patient_id: int,
+    start: date,
+    end: date,
+    calendar: Calendar = UTC_CALENDAR,
+) -> Table:
+    """Every stored event (reps, holds, hops, postures, sitting) starting on local days
+    [start, end]; `date` is the event's local day."""
+    lo, hi = day_bounds(start, end, calendar)
     rows = []
     for r in db.query(
         "SELECT id, recording_id, analysis_id, type, start_s, end_s, start_utc, set_index, data "
@@ -87,6 +95,7 @@ def events_table(db: storage.Database, patient_id: int, start: date, end: date) 
             "analysis_id": r["analysis_id"],
             "type": r["type"],
             "start_utc": r["start_utc"],
+            "date": calendar.day_of(str(r["start_utc"])).isoformat(),
             "start_s": r["start_s"],
             "end_s": r["end_s"],
             "duration_s": round(r["end_s"] - r["start_s"], 6),
@@ -100,6 +109,7 @@ def events_table(db: storage.Database, patient_id: int, start: date, end: date) 
         "analysis_id",
         "type",
         "start_utc",
+        "date",
         "start_s",
         "end_s",
         "duration_s",
@@ -109,10 +119,17 @@ def events_table(db: storage.Database, patient_id: int, start: date, end: date) 
     return Table("events", cols, [{c: r.get(c) for c in cols} for r in rows])
 
 
-def sets_table(db: storage.Database, patient_id: int, start: date, end: date) -> Table:
-    """Every set (detected by the sensor or logged by hand), as the session log lists them."""
+def sets_table(
+    db: storage.Database,
+    patient_id: int,
+    start: date,
+    end: date,
+    calendar: Calendar = UTC_CALENDAR,
+) -> Table:
+    """Every set (detected by the sensor or logged by hand), as the session log lists them;
+    `date` is the patient's local day (the day `daily_loads` counts it on)."""
     rows = []
-    for sess in session_log(db, patient_id, start, end):
+    for sess in session_log(db, patient_id, start, end, calendar=calendar):
         for st in sess["sets"]:
             rows.append(
                 {
@@ -120,7 +137,7 @@ def sets_table(db: storage.Database, patient_id: int, start: date, end: date) ->
                     "source": st["source"],
                     "recording_id": sess["recording_id"],
                     "start_utc": st["start_utc"],
-                    "date": str(st["start_utc"])[:10],
+                    "date": st["date"],
                     "exercise": st["exercise"],
                     "reps": st["reps"],
                     "kg": st.get("kg"),
@@ -256,8 +273,8 @@ def tables(
     hist = status.load_history(db, name, s, e)
     d0, d1 = date.fromisoformat(s), date.fromisoformat(e)
     out = [
-        events_table(db, info.id, d0, d1),
-        sets_table(db, info.id, d0, d1),
+        events_table(db, info.id, d0, d1, info.calendar),
+        sets_table(db, info.id, d0, d1, info.calendar),
         daily_loads_table(hist),
         log_table(db, info.id, d0, d1),
         warnings_table(hist),
@@ -269,6 +286,7 @@ def tables(
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "patient": info.name,
         "protocol": info.protocol_id,
+        "timezone": info.calendar.zone_name,
         "from": s,
         "to": e,
         "tables": {t.name: {"columns": list(t.columns), "rows": len(t.rows)} for t in out},

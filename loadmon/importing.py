@@ -1,13 +1,26 @@
-"""Provides import of a recording into the database, with its analysis when detectors exist."""
+"""Provides import of a recording into the database, with its analysis when detectors exist.
+
+The same samples are never stored twice by accident: each stored recording keeps a fingerprint
+of its samples (`meta.fingerprint`), and an import whose fingerprint is already stored is
+refused naming that recording (`allow_duplicate=True` forces it). Recordings of the same
+patient and device that overlap in time are reported (they would count the same work twice).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
 
 from loadmon import storage
 from loadmon.errors import InputError
 from loadmon.recording import Recording
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -16,6 +29,63 @@ class ImportResult:
     patient_id: int
     gaps: int
     summary_line: str
+    #: Stored recordings of the same patient and device overlapping this one in time.
+    overlaps: tuple[str, ...] = field(default=())
+
+
+class DuplicateRecordingError(InputError):
+    """These samples are already stored (the message names the recording)."""
+
+
+def fingerprint(rec: Recording) -> str:
+    """A hash of the samples at their stored resolution (independent of file format, clock
+    zone and reader precision): equal for the same samples read twice."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{rec.n_samples}:{int(rec.has_gyro)}".encode())
+    if rec.n_samples:
+        h.update(np.rint((rec.t - rec.t[0]) * 1e4).astype(np.int64).tobytes())
+    # 1e-3 g and 0.1 °/s: coarse enough that float32 and float64 copies of a sample agree.
+    h.update(np.rint(rec.acc * 1e3).astype(np.int32).tobytes())
+    if rec.gyro is not None:
+        h.update(np.rint(rec.gyro * 10).astype(np.int32).tobytes())
+    return h.hexdigest()
+
+
+def find_duplicate(db: storage.Database, fp: str) -> dict[str, object] | None:
+    """The stored recording whose samples have fingerprint `fp`, if any."""
+    row = db.execute(
+        "SELECT r.id, p.name, r.start, r.source, r.imported_at FROM recordings r "
+        "JOIN patients p ON p.id = r.patient_id "
+        "WHERE json_extract(r.meta, '$.fingerprint') = ? ORDER BY r.id LIMIT 1",
+        [fp],
+    ).fetchone()
+    if row is None:
+        return None
+    return {"id": row[0], "patient": row[1], "start": row[2], "source": row[3], "imported": row[4]}
+
+
+def find_overlaps(
+    db: storage.Database, patient_id: int, rec: Recording, exclude: int | None = None
+) -> list[str]:
+    """One line per stored recording of this patient and device overlapping `rec` in time."""
+    lo = rec.start
+    hi = rec.start + timedelta(seconds=rec.duration_s)
+    out = []
+    for rid, start, dur in db.execute(
+        "SELECT id, start, duration_s FROM recordings WHERE patient_id = ? AND device = ? "
+        "ORDER BY start, id",
+        [patient_id, rec.device],
+    ).fetchall():
+        if rid == exclude:
+            continue
+        s = datetime.fromisoformat(str(start))
+        e = s + timedelta(seconds=float(dur or 0.0))
+        if s < hi and lo < e:
+            both = (min(hi, e) - max(lo, s)).total_seconds()
+            out.append(
+                f"overlaps recording {rid} ({rec.device}, from {start}) by {both / 60:.1f} min"
+            )
+    return out
 
 
 def import_recording(
@@ -27,11 +97,14 @@ def import_recording(
     analyze: bool = True,
     exercise: str | None = None,
     kg: float | None = None,
+    allow_duplicate: bool = False,
 ) -> ImportResult:
     """Store `rec` for `patient` (and its analysis) in one transaction.
 
     `kg`: the external load of the recorded sets (stored on each set; loadmon.load counts
-    it instead of the prescribed kg).
+    it instead of the prescribed kg). Samples already stored are refused
+    (`DuplicateRecordingError`, naming the recording) unless `allow_duplicate`; overlapping
+    recordings of the same device are reported.
 
     `exercise` analyses it as a guided set of that exercise (the patient said what they were
     doing), like `loadmon analyze --exercise`. The analysis runs before anything is written,
@@ -44,12 +117,27 @@ def import_recording(
         raise InputError(
             f"no patient called {patient!r}; add them with 'loadmon patient add' or pass --create"
         )
+    fp = fingerprint(rec)
+    dup = find_duplicate(db, fp)
+    if dup is not None and not allow_duplicate:
+        what = f"{rec.source}: t" if rec.source else "T"
+        raise DuplicateRecordingError(
+            f"{what}hese samples are already stored as recording {dup['id']} "
+            f"({dup['patient']}, from {dup['start']}, imported {dup['imported']}); "
+            "pass --allow-duplicate to store them again"
+        )
     analysis = None
     if analyze:
         analysis = _analyze(db, rec, None if row is None else int(row["id"]), exercise)
     with storage.transaction(db):
         pid = int(row["id"]) if row is not None else storage.add_patient(db, patient)
+        overlaps = tuple(find_overlaps(db, pid, rec))
         rid = storage.save_recording(db, pid, rec)
+        db.execute(
+            "UPDATE recordings SET meta = json_set(coalesce(meta, '{}'), '$.fingerprint', ?) "
+            "WHERE id = ?",
+            [fp, rid],
+        )
         summary = ""
         if analysis is not None:
             pipeline = importlib.import_module("loadmon.analysis.pipeline")
@@ -66,7 +154,11 @@ def import_recording(
             )
             pipeline.remember_mounting(db, pid, rid, rec.device, analysis)
             summary = analysis.summary_line()
-    return ImportResult(rid, pid, len(rec.gaps()), summary)
+    log.info("stored recording %d for patient %d (%d samples, fingerprint %s)",
+             rid, pid, rec.n_samples, fp)  # fmt: skip
+    for line in overlaps:
+        log.info("recording %d %s", rid, line)
+    return ImportResult(rid, pid, len(rec.gaps()), summary, overlaps)
 
 
 def analyze_stored(

@@ -12,10 +12,11 @@ Sources, per local calendar day:
 * `rpe` log entries: session-RPE load = minutes x CR-10 (Foster et al. 2001); without minutes,
   the day's detected set durations are used.
 
-Day boundaries: an event belongs to the local calendar day of its *start*. Local means the
-patient's IANA `timezone` (set at `patient add --timezone`), else UTC. Events are grouped by UTC
-hour in SQL before the day is assigned, so zones with a half-hour offset can misplace up to 30
-minutes around midnight. A sitting bout that crosses midnight counts wholly on its start day.
+Day boundaries: an event belongs to the local calendar day of its *start*, as the patient's
+`loadmon.days.Calendar` says (their IANA `timezone`, set at `patient add --timezone`, else
+UTC). Events are grouped by UTC quarter-hour in SQL before the day is assigned; every zone's
+offset is a whole number of quarter-hours, so half-hour (and 45-minute) zones are exact. A
+sitting bout that crosses midnight counts wholly on its start day.
 Log entries carry their own date.
 
 External load (kg): every set counts with the kg entered for it: manual sets carry their own
@@ -26,7 +27,7 @@ latest prescription edit (`patients.set_prescription`) effective on that day, el
 Running: minutes of the detectors' `running` posture bouts per day (`running_min`).
 
 Public API:
-    read_daily(db, patient_id, protocol, start, end, timezone=None) -> DailyRaw
+    read_daily(db, patient_id, protocol, start, end, timezone=None, calendar=None) -> DailyRaw
     category_loads(raw, protocol) -> dict[str, ndarray]   (one value per day per category)
     weekly_sums(values, days) -> (week_starts, sums)       (rehab weeks from the first day)
 """
@@ -37,12 +38,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
 
 from loadmon import storage
+from loadmon.days import Calendar, calendar_for
 from loadmon.protocols import Protocol
 
 FloatArray = NDArray[np.float64]
@@ -106,24 +107,28 @@ def _zeros(n: int) -> FloatArray:
     return np.zeros(n, dtype=np.float64)
 
 
-class _DayMapper:
-    """UTC hour key ('YYYY-MM-DDTHH') -> day index (or -1 outside the range)."""
+#: SQL for the UTC quarter-hour of `start_utc` ('YYYY-MM-DDTHH:MM', MM in 00/15/30/45): fine
+#: enough to give every zone's local day exactly, coarse enough to aggregate a year quickly.
+QUARTER_HOUR_SQL = (
+    "substr(start_utc, 1, 14) || "
+    "printf('%02d', (CAST(substr(start_utc, 15, 2) AS INTEGER) / 15) * 15)"
+)
 
-    def __init__(self, first: date, n: int, tz: str | None) -> None:
+
+class _DayMapper:
+    """UTC quarter-hour key ('YYYY-MM-DDTHH:MM') -> local day index (or -1 outside the range)."""
+
+    def __init__(self, first: date, n: int, calendar: Calendar) -> None:
         self.first = first
         self.n = n
-        self.tz = ZoneInfo(tz) if tz else None
+        self.calendar = calendar
         self.cache: dict[str, int] = {}
 
     def __call__(self, key: str) -> int:
         hit = self.cache.get(key)
         if hit is not None:
             return hit
-        if self.tz is None:
-            d = date.fromisoformat(key[:10])
-        else:
-            dt = datetime.fromisoformat(key[:13] + ":00:00+00:00")
-            d = dt.astimezone(self.tz).date()
+        d = self.calendar.day_of(datetime.fromisoformat(key[:16] + ":00+00:00"))
         i = (d - self.first).days
         if i < 0 or i >= self.n:
             i = -1
@@ -139,12 +144,15 @@ def read_daily(
     end: str | date,
     *,
     timezone: str | None = None,
+    calendar: Calendar | None = None,
 ) -> DailyRaw:
-    """Read one patient's daily raw load from `start` to `end` (inclusive, local days)."""
+    """Read one patient's daily raw load from `start` to `end` (inclusive, local days).
+
+    Days are `calendar`'s (default: the calendar of `timezone`, else UTC)."""
     first = date.fromisoformat(start) if isinstance(start, str) else start
     last = date.fromisoformat(end) if isinstance(end, str) else end
     n = max((last - first).days + 1, 0)
-    to_day = _DayMapper(first, n, timezone)
+    to_day = _DayMapper(first, n, calendar or calendar_for(timezone))
     lo = (first - timedelta(days=1)).isoformat()
     hi = (last + timedelta(days=2)).isoformat()
 
@@ -156,9 +164,9 @@ def read_daily(
     active = _zeros(n)
     running = _zeros(n)
     set_kg = _set_kg(db, patient_id, lo, hi)
-    # Aggregated per UTC hour, type and set (fast even for a year of events).
+    # Aggregated per UTC quarter-hour, type and set (fast even for a year of events).
     rows = db.execute(
-        "SELECT substr(start_utc, 1, 13), type, count(*), "
+        f"SELECT {QUARTER_HOUR_SQL}, type, count(*), "
         "sum(CASE WHEN type = 'bridge_hold' "
         "    THEN coalesce(json_extract(data, '$.hold_s'), end_s - start_s) ELSE 0 END), "
         "sum(end_s - start_s), recording_id, set_index "
@@ -186,7 +194,7 @@ def read_daily(
 
     # Sitting bouts, individually (for the longest bout and bouts over the limit).
     sit = db.execute(
-        "SELECT substr(start_utc, 1, 13), end_s - start_s FROM events "
+        f"SELECT {QUARTER_HOUR_SQL}, end_s - start_s FROM events "
         "WHERE patient_id = ? AND type = 'sitting' AND start_utc >= ? AND start_utc < ?",
         [patient_id, lo, hi],
     ).fetchall()
@@ -208,7 +216,7 @@ def read_daily(
         if typ != "rdl_rep":
             continue
         reps = db.execute(
-            "SELECT substr(start_utc, 1, 13), json_extract(data, '$.eccentric_s'), "
+            f"SELECT {QUARTER_HOUR_SQL}, json_extract(data, '$.eccentric_s'), "
             "json_extract(data, '$.concentric_s') FROM events "
             "WHERE patient_id = ? AND type = ? AND start_utc >= ? AND start_utc < ? "
             "AND json_extract(data, '$.eccentric_s') IS NOT NULL "
@@ -232,7 +240,7 @@ def read_daily(
     }
     set_minutes = _zeros(n)
     for key, rid, ex_name, reps_n, dur, hold_s, set_w in db.execute(
-        "SELECT substr(start_utc, 1, 13), recording_id, exercise, reps, end_s - start_s, "
+        f"SELECT {QUARTER_HOUR_SQL}, recording_id, exercise, reps, end_s - start_s, "
         "json_extract(data, '$.hold_s'), json_extract(data, '$.kg') FROM sets "
         "WHERE patient_id = ? AND start_utc >= ? AND start_utc < ?",
         [patient_id, lo, hi],

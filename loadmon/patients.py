@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loadmon import storage
+from loadmon.days import UTC_CALENDAR, Calendar, calendar_for
 from loadmon.errors import InputError
 from loadmon.protocols import INTERVENTION_KINDS, RED_FLAG_KINDS, Protocol, get_protocol
 
@@ -64,6 +65,11 @@ class PatientInfo:
     def protocol(self) -> Protocol:
         return get_protocol(self.protocol_ref)
 
+    @property
+    def calendar(self) -> Calendar:
+        """The patient's days (their `timezone`, else UTC)."""
+        return calendar_for(self.timezone)
+
     def phase_on(self, day: str) -> str | None:
         current = None
         for ch in self.phases:
@@ -72,14 +78,32 @@ class PatientInfo:
         return current
 
 
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+def today(cal: Calendar = UTC_CALENDAR) -> str:
+    """Today's ISO date in `cal` (a patient's calendar; UTC when not about a patient)."""
+    return cal.today().isoformat()
 
 
-def parse_date(value: str | date | None, what: str = "date") -> str:
-    """ISO `YYYY-MM-DD` (or today when None); `InputError` for anything else."""
+def row_calendar(row: Mapping[str, Any]) -> Calendar:
+    """The calendar of a stored patient row (its prescription's `timezone`, else UTC)."""
+    try:
+        presc = json.loads(row.get("prescription") or "{}")
+    except (TypeError, ValueError):
+        presc = {}
+    tz = presc.get("timezone") if isinstance(presc, dict) else None
+    return calendar_for(tz if isinstance(tz, str) else None)
+
+
+def patient_calendar(db: storage.Database, name: str) -> Calendar:
+    """The calendar of patient `name` (NotFoundError if there is none)."""
+    return row_calendar(storage.get_patient(db, name))
+
+
+def parse_date(
+    value: str | date | None, what: str = "date", cal: Calendar = UTC_CALENDAR
+) -> str:
+    """ISO `YYYY-MM-DD` (or today in `cal` when None); `InputError` for anything else."""
     if value is None:
-        return today()
+        return today(cal)
     if isinstance(value, date):
         return value.isoformat()
     try:
@@ -131,17 +155,18 @@ def add_patient(
     timezone: str | None = None,
 ) -> int:
     """Create a patient on `protocol` (an id or a .toml path) in `phase` (default: first)."""
+    existing = storage.find_patient(db, name)
+    if existing is not None and not existing.get("protocol"):
+        raise InputError(
+            f"a patient called {name!r} already exists, with no protocol (made by "
+            f"'import --create'); give them one with 'loadmon patient set-protocol "
+            f"{name} {protocol}'"
+        )
     ref, proto = _protocol_ref(protocol)
     phase_id = proto.phase_ids[0] if phase is None else str(phase)
     proto.phase(phase_id)  # NotFoundError lists the phases
-    start_date = parse_date(start, "start")
-    if timezone is not None:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(
-                f"timezone: expected an IANA name like Europe/London, got {timezone!r}"
-            ) from None
+    cal = calendar_for(timezone)  # InputError for an unknown zone
+    start_date = parse_date(start, "start", cal)
     presc: dict[str, Any] = {"timezone": timezone} if timezone else {}
     with storage.transaction(db):
         pid = storage.add_patient(
@@ -168,7 +193,7 @@ def set_protocol(
     ref, proto = _protocol_ref(protocol)
     phase_id = proto.phase_ids[0] if phase is None else str(phase)
     proto.phase(phase_id)
-    start_date = parse_date(start or row.get("start_date"), "start")
+    start_date = parse_date(start or row.get("start_date"), "start", row_calendar(row))
     with storage.transaction(db):
         db.table("patients").update(row["id"], {"protocol": ref, "start_date": start_date})
         db.execute("DELETE FROM phase_history WHERE patient_id = ?", [row["id"]])
@@ -200,7 +225,7 @@ def get_patient_info(db: storage.Database, name: str) -> PatientInfo:
         name=row["name"],
         protocol_id=proto_ref if "/" not in proto_ref else get_protocol(proto_ref).id,
         protocol_ref=proto_ref,
-        start_date=row.get("start_date") or (row["created"] or today())[:10],
+        start_date=row.get("start_date") or (row["created"] or today(row_calendar(row)))[:10],
         timezone=presc.get("timezone"),
         prescription=presc,
         phases=phases,
@@ -234,7 +259,7 @@ def set_phase(
     """Move a patient to `phase` from date `on` (default today); the history is kept."""
     info = get_patient_info(db, name)
     info.protocol().phase(str(phase))
-    day = parse_date(on)
+    day = parse_date(on, cal=info.calendar)
     if day < info.start_date:
         raise InputError(f"date: {day} is before {name}'s start date {info.start_date}")
     with storage.transaction(db):
@@ -280,7 +305,7 @@ def set_prescription(
         data["hold_s"] = _num(hold_s, "hold-s", 1, 600)
     if tempo_s is not None:
         data["tempo_s"] = _num(tempo_s, "tempo-s", 0.5, 20)
-    day = parse_date(on)
+    day = parse_date(on, cal=info.calendar)
     presc = dict(info.prescription)
     ex = dict(presc.get("exercises", {}).get(exercise, {}))
     ex.update({k: v for k, v in data.items() if k != "exercise"})
@@ -327,8 +352,8 @@ def log_pain(
     }
     if stiffness is not None:
         data["stiffness"] = _num(stiffness, "stiffness", 0, 10)
-    pid = storage.get_patient(db, name)["id"]
-    return _insert_log(db, pid, parse_date(on), "pain", data)
+    row = storage.get_patient(db, name)
+    return _insert_log(db, row["id"], parse_date(on, cal=row_calendar(row)), "pain", data)
 
 
 def log_rpe(
@@ -346,8 +371,8 @@ def log_rpe(
         "rpe": _num(rpe, "rpe", 0, 10),
         "minutes": None if minutes is None else _num(minutes, "minutes", 0, 600),
     }
-    pid = storage.get_patient(db, name)["id"]
-    return _insert_log(db, pid, parse_date(on), "rpe", data)
+    row = storage.get_patient(db, name)
+    return _insert_log(db, row["id"], parse_date(on, cal=row_calendar(row)), "rpe", data)
 
 
 def log_set(
@@ -384,15 +409,16 @@ def log_set(
         "hold_s": hold,
         "kg": None if kg is None else _num(kg, "kg", 0, 500),
     }
-    return _insert_log(db, info.id, parse_date(on), "set", data)
+    return _insert_log(db, info.id, parse_date(on, cal=info.calendar), "set", data)
 
 
 def log_visa_h(
     db: storage.Database, name: str, score: float, *, on: str | date | None = None
 ) -> int:
     """VISA-H score (0-100, higher is better; Cacchio et al. 2014)."""
-    pid = storage.get_patient(db, name)["id"]
-    return _insert_log(db, pid, parse_date(on), "visa_h", {"score": _num(score, "VISA-H", 0, 100)})
+    row = storage.get_patient(db, name)
+    day = parse_date(on, cal=row_calendar(row))
+    return _insert_log(db, row["id"], day, "visa_h", {"score": _num(score, "VISA-H", 0, 100)})
 
 
 def log_intervention(
@@ -400,9 +426,9 @@ def log_intervention(
 ) -> int:
     if kind not in INTERVENTION_KINDS:
         raise InputError(f"kind: expected one of {', '.join(INTERVENTION_KINDS)}, got {kind!r}")
-    pid = storage.get_patient(db, name)["id"]
+    row = storage.get_patient(db, name)
     data = {"intervention": kind, "note": note}
-    return _insert_log(db, pid, parse_date(on), "intervention", data)
+    return _insert_log(db, row["id"], parse_date(on, cal=row_calendar(row)), "intervention", data)
 
 
 def log_check_in(
@@ -428,18 +454,18 @@ def log_check_in(
             raise InputError(
                 f"red-flag: expected one of {', '.join(RED_FLAG_KINDS)}, got {f!r}"
             )
-    pid = storage.get_patient(db, name)["id"]
+    row = storage.get_patient(db, name)
     data = {"red_flags": sorted(set(flags), key=RED_FLAG_KINDS.index)}
-    return _insert_log(db, pid, parse_date(on), "check_in", data)
+    return _insert_log(db, row["id"], parse_date(on, cal=row_calendar(row)), "check_in", data)
 
 
 def last_check_in(db: storage.Database, name: str, on: str | date | None = None) -> str | None:
     """The date of the latest check-in on or before `on` (default today), or None."""
-    pid = storage.get_patient(db, name)["id"]
+    prow = storage.get_patient(db, name)
     row = db.execute(
         "SELECT max(date) FROM log_entries WHERE patient_id = ? AND kind = 'check_in' "
         "AND date <= ?",
-        [pid, parse_date(on)],
+        [prow["id"], parse_date(on, cal=row_calendar(prow))],
     ).fetchone()
     return None if row is None or row[0] is None else str(row[0])
 
@@ -452,8 +478,10 @@ def acknowledge(
     rule = rule.strip()
     if not rule:
         raise InputError("rule: give the rule id of the warning (e.g. milestone.reassess)")
-    pid = storage.get_patient(db, name)["id"]
-    return _insert_log(db, pid, parse_date(on), "ack", {"rule": rule, "note": note})
+    row = storage.get_patient(db, name)
+    return _insert_log(
+        db, row["id"], parse_date(on, cal=row_calendar(row)), "ack", {"rule": rule, "note": note}
+    )
 
 
 def set_recorded_kg(db: storage.Database, name: str, set_id: int, kg: float | None) -> None:

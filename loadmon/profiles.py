@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import loadmon
+from loadmon.data import shipped_dir
 from loadmon.errors import NotFoundError, ProfileError
 from loadmon.tomlfiles import read_toml
 
@@ -101,8 +101,8 @@ _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 
 def devices_dir() -> Path:
-    """The repository's devices/ folder (profiles are data beside the package)."""
-    return Path(loadmon.__file__).parents[1] / "devices"
+    """The shipped devices/ folder (package data; the source checkout's top-level folder)."""
+    return shipped_dir("devices")
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ row). `read_protocol(path)` validates a file and raises `ProtocolError` naming t
 key (dotted path, e.g. ``phases.2.targets.rdl_reps.low``) and what was expected.
 
 Public API:
-    PROTOCOLS_DIR                         -- the shipped protocols/ folder
-    list_protocols() -> list[Protocol]    -- every shipped protocol, validated
+    PROTOCOLS_DIR                         -- the shipped protocols/ folder (package data)
+    protocol_dirs() -> list[Path]         -- the physio's own folders, then the shipped one
+    list_protocols() -> list[Protocol]    -- every protocol in those folders, validated
     get_protocol(name) -> Protocol        -- by id (dashes) or file stem or a path to a .toml
     read_protocol(path) -> Protocol       -- a physio's own file
     CATEGORY_MEASURES, EXERCISE_KINDS, SEVERITIES, INTERVENTION_KINDS
@@ -25,11 +26,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import loadmon
+from loadmon.data import shipped_dir, user_protocol_dirs
 from loadmon.errors import NotFoundError, ProtocolError
 from loadmon.tomlfiles import read_toml
 
-PROTOCOLS_DIR = Path(loadmon.__file__).parents[1] / "protocols"
+PROTOCOLS_DIR = shipped_dir("protocols")
 
 SCHEMA_VERSION = 1
 EXERCISE_KINDS = ("reps", "hold", "contacts")
@@ -962,8 +963,19 @@ def _criteria(t: _Table, k: str) -> tuple[Criterion, ...]:
 # Lookup
 
 
+def protocol_dirs() -> list[Path]:
+    """Where protocols are looked up, first match wins: `LOADMON_PROTOCOLS` folders, the user
+    config directory's `protocols/`, then the shipped ones."""
+    return [*user_protocol_dirs(), PROTOCOLS_DIR]
+
+
 def protocol_files() -> list[Path]:
-    return sorted(PROTOCOLS_DIR.glob("*.toml"))
+    """One file per protocol stem; a physio's own file hides a shipped one of the same name."""
+    seen: dict[str, Path] = {}
+    for folder in protocol_dirs():
+        for p in sorted(folder.glob("*.toml")):
+            seen.setdefault(p.stem, p)
+    return sorted(seen.values(), key=lambda p: p.stem)
 
 
 @cache
@@ -981,16 +993,17 @@ def load_file(path: Path) -> Protocol:
 
 
 def list_protocols() -> list[Protocol]:
-    """Every shipped protocol, validated (a broken file raises `ProtocolError`)."""
+    """Every protocol (own folders and shipped), validated; a broken file raises `ProtocolError`."""
     return [load_file(p) for p in protocol_files()]
 
 
 def get_protocol(name: str) -> Protocol:
-    """A shipped protocol by id (`proximal-hamstring-tendinopathy`) or stem, or a .toml path."""
+    """A protocol by id (`proximal-hamstring-tendinopathy`) or stem, or a .toml path."""
     if name.endswith(".toml") or "/" in name:
         return load_file(Path(name))
     stem = name.replace("-", "_")
-    path = PROTOCOLS_DIR / f"{stem}.toml"
+    found = [d / f"{stem}.toml" for d in protocol_dirs() if (d / f"{stem}.toml").is_file()]
+    path = found[0] if found else PROTOCOLS_DIR / f"{stem}.toml"
     if path.is_file():
         proto = load_file(path)
         if proto.id != name.replace("_", "-"):

@@ -6,23 +6,29 @@ line at fault, so a bad file never reaches the detectors or the database.
 
 from __future__ import annotations
 
-import contextlib
 import io
+import logging
 import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from loadmon.bounds import check_samples, check_start
+from loadmon.csvtable import read_columns
 from loadmon.errors import RecordingFormatError
 
+log = logging.getLogger(__name__)
+
+#: Typed float64; a file reader may hand over float32 channels where the source's printed
+#: resolution allows (see `_column_kind`): every consumer works in float32 or float64.
 FloatArray = NDArray[np.float64]
 
 LOADMON_CSV_MAGIC = "loadmon-csv"
@@ -59,6 +65,9 @@ class Recording:
     #: Quantisation step of the source (g and °/s); storage and export keep at least this.
     acc_resolution: float = 10.0**-ACC_DECIMALS
     gyro_resolution: float = 10.0**-GYRO_DECIMALS
+    #: What the reader noticed and worked around (e.g. a cut last line dropped); shown as
+    #: warnings, never stored.
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         n = self.t.shape[0]
@@ -120,20 +129,64 @@ def estimate_rate(t: FloatArray) -> float:
 # Reading
 
 
-def read_recording(path: str | os.PathLike[str]) -> Recording:
-    """Read any supported recording file, detecting the format from its first line."""
+def read_recording(path: str | os.PathLike[str], *, zone: tzinfo | None = None) -> Recording:
+    """Read any supported recording file (or phone-app folder/zip), detecting the format from
+    its content.
+
+    `zone` is the zone of phone apps' local wall-clock times that state none (Polar Sensor
+    Logger): the patient's (`loadmon.days.Calendar.tz`); default UTC."""
     p = Path(path)
-    data = _read_bytes(p)
-    first = data.lstrip()[:200].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    if p.suffix.lower() == ".parquet":
+        return read_parquet(p)
+    if p.is_dir() or p.suffix.lower() == ".zip":
+        from loadmon.phoneapps import read_phone_export
+
+        return read_phone_export(p, zone=zone)
+    head = _read_head(p)
+    first = head.lstrip()[:200].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
     first = first.lstrip("\ufeff")
     if first.startswith("#") and LOADMON_CSV_MAGIC in first:
-        return parse_loadmon_csv(data, source=str(p))
+        log.info("reading %s as loadmon-csv", p)
+        return parse_loadmon_csv(p, source=str(p))
     if first.startswith("Phone timestamp;"):
-        return read_polar_sensor_logger(p, text=_decode(data, p))
+        log.info("reading %s as a Polar Sensor Logger export (phone times in %s)", p, zone or UTC)
+        return read_polar_sensor_logger(p, zone=zone)
+    from loadmon.phoneapps import detect_csv, read_phone_csv
+
+    kind = detect_csv(first)
+    if kind is not None:
+        log.info("reading %s as a %s CSV", p, kind)
+        return read_phone_csv(p, _read_bytes(p), kind)
     raise RecordingFormatError(
-        f"{p}:1: not a recording loadmon knows (expected '# loadmon-csv 1' "
-        "or a Polar Sensor Logger 'Phone timestamp;...' header)"
+        f"{p}:1: not a recording loadmon knows (expected '# loadmon-csv 1', a Polar Sensor "
+        "Logger 'Phone timestamp;...' header, a phyphox CSV export, or a Sensor Logger "
+        "zip or folder)"
     )
+
+
+def _read_head(p: Path, n: int = 4096) -> bytes:
+    """The first bytes of a file (enough to tell its format), or a one-line error."""
+    _check_readable(p)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(n)
+    except OSError as e:
+        raise RecordingFormatError(f"{p}: cannot read ({e.strerror})") from None
+    nul = head.find(b"\0")
+    if nul >= 0:
+        raise RecordingFormatError(f"{p}: not a text file (byte {nul} is NUL)")
+    if not head.strip() and not _read_bytes(p).strip():
+        raise RecordingFormatError(f"{p}: the file is empty")
+    return head
+
+
+def _check_readable(p: Path) -> None:
+    if not p.exists():
+        raise RecordingFormatError(f"{p}: no such file")
+    if p.is_dir():
+        raise RecordingFormatError(f"{p}: is a directory, not a recording file")
+    if p.is_file() and p.stat().st_size == 0:  # a device or pipe reports 0: read it
+        raise RecordingFormatError(f"{p}: the file is empty")
 
 
 def _read_bytes(p: Path) -> bytes:
@@ -190,17 +243,21 @@ def _read_text(p: Path) -> str:
 _HEADER_RE = re.compile(r"^#\s*([A-Za-z0-9_.\-]+)\s*:(.*)$")
 
 
-def parse_loadmon_csv(data: bytes | str, source: str = "<string>") -> Recording:
+def parse_loadmon_csv(data: bytes | str | Path, source: str = "<string>") -> Recording:
     """Parse loadmon-csv v1 (see DESIGN.md); unknown header keys are kept in `extra`.
 
-    The header is read as text; the numeric body is parsed straight from bytes (fast path),
-    and only on failure scanned line by line to name the first bad line.
+    The header is read as text; the numeric body is parsed by pyarrow straight from the bytes
+    (float32 where the printed resolution allows), and only on failure scanned line by line
+    to name the first bad line.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    body: bytes | Path = data.encode("utf-8") if isinstance(data, str) else data
+    if isinstance(body, Path):
+        with open(body, "rb") as f:
+            raw = f.read(1 << 20)
+    else:
+        raw = body[: 1 << 20]
+    pos = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     header: dict[str, str] = {}
-    pos = 0
     line_no = 0
     col_line: str | None = None
     while pos < len(raw):
@@ -247,21 +304,31 @@ def parse_loadmon_csv(data: bytes | str, source: str = "<string>") -> Recording:
             f"{source}:{col_line_no}: gyro columns must be all of gx,gy,gz or none "
             f"(missing {','.join(missing)})"
         )
-    body = raw[pos:] if pos < len(raw) else b""
-    data_arr = _parse_numeric_bytes(body, col_line_no, len(cols), ",", source)
+    if len(set(cols)) != len(cols):
+        raise RecordingFormatError(f"{source}:{col_line_no}: a column name is repeated")
+    probe_text = _decode(raw[pos : pos + 20000], source) if pos < len(raw) else ""
+    probe = probe_text.splitlines()[:-1] or [probe_text]
     idx = {c: k for k, c in enumerate(cols)}
-    t = data_arr[:, idx["t"]]
-    acc = data_arr[:, [idx["ax"], idx["ay"], idx["az"]]]
-    gyro = data_arr[:, [idx["gx"], idx["gy"], idx["gz"]]] if gyro_cols else None
-    rate = _header_rate(header, t, source)
-    start = _header_start(header, source)
-    probe = _decode(body[:20000], source).splitlines()[:-1] or [_decode(body[:20000], source)]
     acc_dec = _printed_decimals(probe, 0, [idx["ax"], idx["ay"], idx["az"]])
     gyro_dec = _printed_decimals(probe, 0, [idx["gx"], idx["gy"], idx["gz"]]) if gyro_cols else 0
+    kinds = [_column_kind(c, acc_dec, gyro_dec) for c in cols]
+    stacks = {"acc": ("ax", "ay", "az")}
+    if gyro_cols:
+        stacks["gyro"] = ("gx", "gy", "gz")
+    parsed = read_columns(
+        body, pos, cols, kinds, sep=",", source=source, first_line_no=col_line_no + 1,
+        stacks=stacks,
+    )
+    v = parsed.values
+    t = np.ascontiguousarray(v["t"], dtype=np.float64)
+    acc: FloatArray = v["acc"]  # type: ignore[assignment]  # float32 or float64
+    gyro: FloatArray | None = v["gyro"] if gyro_cols else None  # type: ignore[assignment]
+    rate = _header_rate(header, t, source)
+    start = _header_start(header, source)
     rec = Recording(
-        t=np.ascontiguousarray(t),
-        acc=np.ascontiguousarray(acc),
-        gyro=None if gyro is None else np.ascontiguousarray(gyro),
+        t=t,
+        acc=acc,
+        gyro=gyro,
         sample_rate_hz=rate,
         start=start,
         device=header.get("device", "unknown") or "unknown",
@@ -270,27 +337,27 @@ def parse_loadmon_csv(data: bytes | str, source: str = "<string>") -> Recording:
         source=source,
         acc_resolution=10.0 ** -max(acc_dec, ACC_DECIMALS),
         gyro_resolution=10.0 ** -max(gyro_dec, GYRO_DECIMALS),
+        notes=parsed.notes,
     )
     _validate(rec, col_line_no, source, units_hint="g")
     return rec
 
 
-def _parse_numeric_bytes(
-    body: bytes, lines_before: int, ncols: int, sep: str, source: str
-) -> FloatArray:
-    """Fast numpy parse of the data rows; a slow scan names the first bad line on failure."""
-    if not body.strip():
-        raise RecordingFormatError(f"{source}: no data rows after the column line")
-    try:
-        with np.errstate(all="ignore"):
-            arr = np.loadtxt(io.BytesIO(body), delimiter=sep, dtype=np.float64, ndmin=2)
-    except ValueError:
-        arr = None
-    if arr is None or arr.shape[1] != ncols:
-        lines = [""] * lines_before + _decode(body, source).splitlines()
-        _raise_first_bad_line(lines, lines_before, ncols, sep, source, None)
-        raise RecordingFormatError(f"{source}: malformed data rows")
-    return arr
+#: Most printed decimals for which float32 is lossless enough: at the sensors' full range
+#: (16 g, 2000 °/s) float32's half-ulp stays under 1 % of the printed step (16 g at 1e-4 g:
+#: 0.95 %; 2000 °/s at 1e-2 °/s: 0.6 %, but at 1e-3 °/s 6 %, so 3-decimal gyro stays float64).
+F32_MAX_ACC_DECIMALS = 4
+F32_MAX_GYRO_DECIMALS = 2
+
+
+def _column_kind(col: str, acc_dec: int, gyro_dec: int) -> str:
+    """pyarrow type of a column: t always float64 (a day at 0.1 ms needs 9 digits); the
+    channels float32 when their printed resolution allows, else float64."""
+    if col in ("ax", "ay", "az"):
+        return "f32" if acc_dec <= F32_MAX_ACC_DECIMALS else "f64"
+    if col in ("gx", "gy", "gz"):
+        return "f32" if gyro_dec <= F32_MAX_GYRO_DECIMALS else "f64"
+    return "f64"
 
 
 _KNOWN_KEYS = {"device", "placement", "sample_rate_hz", "start"}
@@ -341,52 +408,6 @@ def _header_start(header: Mapping[str, str], source: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _parse_numeric_block(
-    lines: list[str], start: int, ncols: int, sep: str, source: str, usecols: Any = None
-) -> FloatArray:
-    """Fast path with numpy; on failure a line-by-line scan names the first bad line."""
-    body = "\n".join(lines[start:])
-    if not body.strip():
-        raise RecordingFormatError(f"{source}: no data rows after the column line")
-    try:
-        with np.errstate(all="ignore"):
-            arr = np.loadtxt(
-                io.StringIO(body), delimiter=sep, dtype=np.float64, ndmin=2, usecols=usecols,
-                comments=None,
-            )
-    except ValueError:
-        _raise_first_bad_line(lines, start, ncols, sep, source, usecols)
-        raise RecordingFormatError(f"{source}: malformed data rows") from None
-    want = ncols if usecols is None else len(usecols)
-    if arr.shape[1] != want:
-        _raise_first_bad_line(lines, start, ncols, sep, source, usecols)
-        raise RecordingFormatError(f"{source}: expected {want} columns, found {arr.shape[1]}")
-    return arr
-
-
-def _raise_first_bad_line(
-    lines: list[str], start: int, ncols: int, sep: str, source: str, usecols: Any
-) -> None:
-    cols = list(range(ncols)) if usecols is None else list(usecols)
-    for k in range(start, len(lines)):
-        ln = lines[k]
-        if not ln.strip():
-            continue
-        parts = ln.split(sep)
-        if len(parts) != ncols:
-            raise RecordingFormatError(
-                f"{source}:{k + 1}: expected {ncols} values, found {len(parts)}"
-            )
-        for c in cols:
-            try:
-                float(parts[c])
-            except ValueError:
-                raise RecordingFormatError(
-                    f"{source}:{k + 1}: value {parts[c].strip()!r} in column {c + 1} "
-                    "is not a number"
-                ) from None
-
-
 def _validate(rec: Recording, first_data_line: int, source: str, units_hint: str) -> None:
     arrays = [rec.t[:, None], rec.acc] + ([rec.gyro] if rec.gyro is not None else [])
     for a in arrays:
@@ -434,12 +455,16 @@ _PSL_ACC_UNITS = {"[mg]": 1e-3, "[g]": 1.0}
 _PSL_GYRO_UNITS = {"[dps]": 1.0, "[deg/s]": 1.0}
 
 
-def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
+def read_polar_sensor_logger(
+    path: Path, text: str | None = None, *, zone: tzinfo | None = None
+) -> Recording:
     """Read a Polar Sensor Logger `*_ACC.txt` export and, if present, its `*_GYRO.txt` sibling.
 
     Supported columns: `Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]` (ACC) and
     `...;X [dps];Y [dps];Z [dps]` (GYRO). Times come from the sensor clock; the phone time of
-    the first sample (the phone's local time) gives `start`.
+    the first sample gives `start`. The app writes the phone's local wall-clock time with no
+    offset: it is read in `zone` (the patient's; default UTC). Decimal commas are read; a
+    last line cut short (the app was killed) is dropped with a note.
     """
     source = str(path)
     text = _read_text(path) if text is None else text
@@ -451,7 +476,9 @@ def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
             f"{source}:1: this is a GYRO file; import the matching *_ACC.txt "
             "(its GYRO sibling is read with it)"
         )
-    ns, acc, phone0 = _psl_body(lines, len(cols), source, scale, "acc")
+    ns, acc, phone0, notes = _psl_body(text, source, zone)
+    acc = acc * scale
+    _psl_check(source, lines[0], ns, acc, "acc")
     gyro = None
     gyro_path = _psl_sibling(path)
     if gyro_path is not None:
@@ -461,7 +488,10 @@ def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
         gkind, gscale = _psl_kind(gcols, str(gyro_path))
         if gkind != "gyro":
             raise RecordingFormatError(f"{gyro_path}:1: expected a GYRO header")
-        gns, gval, _ = _psl_body(glines, len(gcols), str(gyro_path), gscale, "gyro")
+        gns, gval, _, gnotes = _psl_body(gtext, str(gyro_path), zone)
+        notes = notes + gnotes
+        gval = gval * gscale
+        _psl_check(str(gyro_path), glines[0], gns, gval, "gyro")
         back = np.flatnonzero(np.diff(gns) <= 0)
         if back.size:
             raise RecordingFormatError(
@@ -488,6 +518,7 @@ def read_polar_sensor_logger(path: Path, text: str | None = None) -> Recording:
         placement="thigh",
         extra={"imported_from": "polar-sensor-logger"},
         source=source,
+        notes=notes,
     )
     _validate(rec, 1, source, units_hint="mg")
     return rec
@@ -509,57 +540,67 @@ def _psl_kind(cols: list[str], source: str) -> tuple[str, float]:
 
 
 def _psl_body(
-    lines: list[str], ncols: int, source: str, scale: float, channel: str
-) -> tuple[NDArray[np.int64], FloatArray, datetime]:
-    """Sensor ns, values scaled to g or °/s (bounds checked) and the first phone time."""
-    rows = [ln.rstrip(";") for ln in lines[1:]]
-    if not any(r.strip() for r in rows):
+    text: str, source: str, zone: tzinfo | None
+) -> tuple[NDArray[np.int64], FloatArray, datetime, tuple[str, ...]]:
+    """(sensor ns, X/Y/Z, phone time of the first row, notes) of one Polar Sensor Logger file."""
+    nl = text.find("\n")
+    body = "" if nl < 0 else text[nl + 1 :]
+    first = next((ln for ln in body.splitlines() if ln.strip()), None)
+    if first is None:
         raise RecordingFormatError(f"{source}: no data rows after the header")
-    ncols = len([c for c in lines[0].rstrip(";").split(";")])
-    vals = _parse_numeric_block(["", *rows], 1, ncols, ";", source, usecols=(1, 2, 3, 4))
-    line_of = np.flatnonzero([bool(r.strip()) for r in rows]) + 2  # file line of each row
-    ns_f = vals[:, 0]
-    with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(~((ns_f >= 0) & (ns_f < _MAX_NS)))
+    fields = first.rstrip("\r").split(";")
+    if len(fields) < 5:
+        raise RecordingFormatError(f"{source}:2: expected 5 values, found {len(fields)}")
+    names = ["phone", "ns", "x", "y", "z"] + [f"_extra{k}" for k in range(len(fields) - 5)]
+    kinds = ["skip", "i64", "f64", "f64", "f64"] + ["skip"] * (len(fields) - 5)
+    decimal_comma = any("," in f for f in fields[2:5])
+    parsed = read_columns(
+        body.encode("utf-8"), 0, names, kinds, sep=";", source=source, first_line_no=2,
+        decimal_comma=decimal_comma,
+    )
+    v = parsed.values
+    ns = np.asarray(v["ns"], dtype=np.int64)
+    vals = np.column_stack([v["x"], v["y"], v["z"]]).astype(np.float64)
+    phone_raw = fields[0].strip()
+    try:
+        phone0 = datetime.fromisoformat(phone_raw)
+    except (ValueError, OverflowError):
+        raise RecordingFormatError(
+            f"{source}:2: phone timestamp {phone_raw!r} is not a date and time "
+            "(expected e.g. 2026-11-20T09:00:00.000)"
+        ) from None
+    if phone0.tzinfo is None:
+        # The app writes the phone's local wall-clock time: read it in the patient's zone.
+        phone0 = phone0.replace(tzinfo=zone or UTC)
+    check_start(phone0, f"{source}:2")
+    bad = np.flatnonzero((ns < 0) | (ns >= _MAX_NS))
     if bad.size:
         k = int(bad[0])
         raise RecordingFormatError(
-            f"{source}:{line_of[k]}: column {lines[0].split(';')[1].strip()}: "
-            f"{ns_f[k]:.6g} is not a sensor time (expected 0 to {_MAX_NS:.3g} ns)"
+            f"{source}:{k + 2}: sensor timestamp {int(ns[k])} is not a sensor time "
+            f"(expected 0 to {_MAX_NS:.3g} ns)"
         )
-    ns = ns_f.astype(np.int64)
-    # float64 loses ~100 ns at these magnitudes; re-read the column exactly as integers.
-    with contextlib.suppress(ValueError, OverflowError, IndexError):
-        exact = np.array([int(r.split(";")[1]) for r in rows if r.strip()], dtype=np.int64)
-        if exact.shape == ns.shape and np.all(np.abs(exact - ns) < 1_000_000):
-            ns = exact
-    values = vals[:, 1:4] * scale
-    header = [c.strip() for c in lines[0].split(";")]
+    return ns, vals, phone0, parsed.notes
+
+
+def _psl_check(
+    source: str, header: str, ns: NDArray[np.int64], values: FloatArray, channel: str
+) -> None:
+    """Physical bounds (`bounds.check_samples`) of one Polar Sensor Logger file's samples,
+    scaled to g or °/s; file line k + 2 holds sample k."""
+    cols = [c.strip() for c in header.split(";")]
     t = (ns - ns[0]).astype(np.float64) / 1e9
     check_samples(
         t,
         values if channel == "acc" else np.zeros((0, 3)),
         values if channel == "gyro" else None,
-        where=lambda k: f"{source}:{line_of[k]}",
-        columns={"t": header[1:2], channel: header[2:5]},
+        where=lambda k: f"{source}:{k + 2}",
+        columns={"t": cols[1:2], channel: cols[2:5]},
     )
-    first = next(r for r in rows if r.strip())
-    phone_raw = first.split(";")[0].strip()
-    try:
-        phone0 = datetime.fromisoformat(phone_raw)
-        if phone0.tzinfo is None:
-            phone0 = phone0.astimezone()  # the app writes the phone's local time
-    except (ValueError, OverflowError):
-        raise RecordingFormatError(
-            f"{source}:{line_of[0]}: phone timestamp {phone_raw!r} is not a date and time "
-            "(expected e.g. 2026-11-20T09:00:00.000)"
-        ) from None
-    check_start(phone0, f"{source}:{line_of[0]}")
-    return ns, values, phone0
 
 
 #: Sensor timestamps are ns since 2000 on the sensor clock; int64 holds them below this.
-_MAX_NS = 9.2e18
+_MAX_NS = 9_200_000_000_000_000_000
 
 
 def _psl_decimals(lines: list[str]) -> int:
@@ -567,6 +608,7 @@ def _psl_decimals(lines: list[str]) -> int:
     best = 0
     for ln in lines[1:201]:
         for cell in ln.split(";")[2:5]:
+            cell = cell.replace(",", ".")
             if "." in cell:
                 best = max(best, len(cell.split(".", 1)[1].strip().split("e")[0]))
     return min(best, 9)
@@ -644,3 +686,98 @@ def decimals_for(resolution: float, minimum: int) -> int:
 
 def _fmt_rate(rate: float) -> str:
     return f"{rate:g}"
+
+
+# --------------------------------------------------------------------------------------------
+# Parquet (for research tools: pandas, polars, R's arrow read it directly)
+
+#: Schema metadata key holding the loadmon-csv header (device, placement, rate, start, extra).
+PARQUET_META_KEY = b"loadmon"
+
+
+def write_parquet(rec: Recording, path: str | os.PathLike[str]) -> None:
+    """Write a recording as Parquet: columns t, ax..az[, gx..gz] and the header as metadata.
+
+    Written atomically (a temp file renamed into place)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    cols: dict[str, Any] = {"t": pa.array(np.asarray(rec.t, dtype=np.float64))}
+    for k, name in enumerate(("ax", "ay", "az")):
+        cols[name] = pa.array(np.ascontiguousarray(rec.acc[:, k]))
+    if rec.gyro is not None:
+        for k, name in enumerate(("gx", "gy", "gz")):
+            cols[name] = pa.array(np.ascontiguousarray(rec.gyro[:, k]))
+    header = {
+        "format": f"{LOADMON_CSV_MAGIC} {LOADMON_CSV_VERSION}",
+        "device": rec.device,
+        "placement": rec.placement,
+        "sample_rate_hz": rec.sample_rate_hz,
+        "start": rec.start.isoformat(),
+        "extra": dict(rec.extra),
+        "acc_resolution": rec.acc_resolution,
+        "gyro_resolution": rec.gyro_resolution,
+    }
+    table = pa.table(cols).replace_schema_metadata({PARQUET_META_KEY: json.dumps(header)})
+    p = Path(path)
+    tmp = p.with_name(p.name + ".part")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, p)
+
+
+def read_parquet(path: Path) -> Recording:
+    """A recording written by `write_parquet` (or any Parquet with t, ax, ay, az in s and g,
+    optional gx, gy, gz in °/s), validated like a CSV."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    _check_readable(path)
+    source = str(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise RecordingFormatError(f"{source}: not a Parquet file ({e})") from None
+    names = set(table.column_names)
+    missing = [c for c in ("t", "ax", "ay", "az") if c not in names]
+    if missing:
+        raise RecordingFormatError(f"{source}: missing column(s) {', '.join(missing)}")
+    meta = table.schema.metadata or {}
+    try:
+        header = json.loads(meta.get(PARQUET_META_KEY, b"{}"))
+    except ValueError:
+        header = {}
+
+    def col(name: str) -> FloatArray:
+        try:
+            arr: FloatArray = table.column(name).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            raise RecordingFormatError(f"{source}: column {name} is not numeric") from None
+        if arr.dtype.kind != "f":
+            arr = arr.astype(np.float64)
+        return arr
+
+    t = col("t").astype(np.float64)
+    acc = np.column_stack([col(c) for c in ("ax", "ay", "az")])
+    gyro = (
+        np.column_stack([col(c) for c in ("gx", "gy", "gz")])
+        if {"gx", "gy", "gz"} <= names
+        else None
+    )
+    hdr = {k: str(v) for k, v in header.items() if k in ("sample_rate_hz", "start")}
+    rec = Recording(
+        t=t,
+        acc=acc,
+        gyro=gyro,
+        sample_rate_hz=_header_rate(hdr, t, source),
+        start=_header_start(hdr, source),
+        device=str(header.get("device") or "unknown"),
+        placement=str(header.get("placement") or "thigh"),
+        extra={str(k): str(v) for k, v in dict(header.get("extra") or {}).items()},
+        source=source,
+        acc_resolution=float(header.get("acc_resolution", 10.0**-ACC_DECIMALS)),
+        gyro_resolution=float(header.get("gyro_resolution", 10.0**-GYRO_DECIMALS)),
+    )
+    _validate(rec, 1, source, units_hint="g")
+    return rec

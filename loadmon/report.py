@@ -142,12 +142,11 @@ def _set_rows(sessions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             holds = col("hold_s")
             if not holds and st["exercise"] == "bridge_hold" and _num(st["data"].get("hold_s")):
                 holds = [float(st["data"]["hold_s"])] * int(st["reps"])
-            ts = str(st["start_utc"])
             rows.append(
                 {
                     "id": st["id"],
-                    "date": ts[:10],
-                    "time": "" if st["source"] == "manual" else ts[11:16],
+                    "date": st["date"],
+                    "time": "" if st["source"] == "manual" else st["time"],
                     "exercise": st["exercise"],
                     "reps": int(st["reps"]),
                     "kg": _num(st.get("kg")),
@@ -210,8 +209,9 @@ def _quality(
         for i, d in enumerate(hist.days)
     }
     n_recs = 0
+    cal = info.calendar
     if hist.days:
-        lo, hi = hist.days[0], (date.fromisoformat(hist.days[-1]) + timedelta(days=1)).isoformat()
+        lo, hi = cal.bounds(date.fromisoformat(hist.days[0]), date.fromisoformat(hist.days[-1]))
         gaps: dict[int, list[tuple[float, float]]] = {}
         for rid, a, b in db.execute(
             "SELECT g.recording_id, g.start_s, g.end_s FROM gaps g JOIN recordings r "
@@ -224,7 +224,7 @@ def _quality(
             "AND start >= ? AND start < ?",
             [info.id, lo, hi],
         ).fetchall():
-            e = per_day.get(str(start)[:10])
+            e = per_day.get(cal.day_of(str(start)).isoformat())
             if e is None:
                 continue
             n_recs += 1
@@ -261,7 +261,9 @@ def collect(
     hist = status.load_history(db, name, s, e)
     last = status.day_status(db, name, e)
     labels = {k: dict(v) for k, v in hist.categories.items()}
-    sessions = session_log(db, info.id, date.fromisoformat(s), date.fromisoformat(e))
+    sessions = session_log(
+        db, info.id, date.fromisoformat(s), date.fromisoformat(e), calendar=info.calendar
+    )
     quality = _quality(db, info, hist)
     quality["min_wear_h"] = proto.inactivity.min_wear_hours
     return {

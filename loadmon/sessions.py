@@ -2,17 +2,19 @@
 
 One function, `session_log`, shared by the dashboard's Sessions screen, the HTML report and
 the CSV/JSON export, so all three list the same sets with the same reps, holds, tempo and
-hop times. Days are UTC calendar days of the stored `start_utc` (as the dashboard shows them).
+hop times. Days and times are the patient's (`loadmon.days.Calendar`): every session, set and
+sitting bout carries its local `date` and `time` beside the stored `start_utc`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from loadmon import storage
+from loadmon.days import UTC_CALENDAR, Calendar
 
 #: Event types that are reps, holds or ground contacts (the rest are postures).
 REP_EVENT_TYPES = ("bridge_rep", "bridge_hold", "rdl_rep", "hop")
@@ -27,11 +29,9 @@ SET_EVENT_TYPES: dict[str, tuple[str, ...]] = {
 SET_MARGIN_S = 0.5
 
 
-def day_bounds(start: date, end: date) -> tuple[str, str]:
-    """ISO UTC strings bounding [start, end] inclusive (start_utc columns compare as text)."""
-    lo = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    hi = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
-    return lo.isoformat(), hi.isoformat()
+def day_bounds(start: date, end: date, calendar: Calendar = UTC_CALENDAR) -> tuple[str, str]:
+    """ISO UTC strings bounding local days [start, end] inclusive (start_utc compares as text)."""
+    return calendar.bounds(start, end)
 
 
 def json_object(text: str | None) -> dict[str, Any]:
@@ -102,8 +102,10 @@ def session_log(
     start: date,
     end: date,
     exercise: str | None = None,
+    calendar: Calendar = UTC_CALENDAR,
 ) -> list[dict[str, Any]]:
-    """Sessions in [start, end], oldest first: recordings → sets → reps, plus manual sets.
+    """Sessions in local days [start, end], oldest first: recordings → sets → reps, plus
+    manual sets. Days and the `date`/`time`/`local_start` fields are `calendar`'s.
 
     Each session: {"key", "kind" sensor|manual, "recording_id", "start_utc", "duration_s",
     "device", "sets": [{"id", "set_id", "exercise", "reps", "start_utc", "kg", "source",
@@ -111,7 +113,7 @@ def session_log(
     "sitting": [{"start_utc", "minutes"}]}. `exercise` filters sets ("sitting" keeps only
     sitting bouts).
     """
-    lo, hi = day_bounds(start, end)
+    lo, hi = calendar.bounds(start, end)
     recs = list(
         db.query(
             "SELECT id, start, duration_s, device FROM recordings WHERE patient_id = ? "
@@ -163,6 +165,8 @@ def session_log(
                     "exercise": st["exercise"],
                     "reps": int(st["reps"] or 0),
                     "start_utc": st["start_utc"],
+                    "date": calendar.day_of(str(st["start_utc"])).isoformat(),
+                    "time": calendar.time_of(str(st["start_utc"])),
                     "kg": data.get("kg"),
                     "source": "sensor",
                     "data": data,
@@ -171,7 +175,11 @@ def session_log(
                 }
             )
         sitting = [
-            {"start_utc": e["start_utc"], "minutes": (e["end_s"] - e["start_s"]) / 60.0}
+            {
+                "start_utc": e["start_utc"],
+                "time": calendar.time_of(str(e["start_utc"])),
+                "minutes": (e["end_s"] - e["start_s"]) / 60.0,
+            }
             for e in evs
             if e["type"] == "sitting"
         ]
@@ -189,6 +197,8 @@ def session_log(
                 "kind": "sensor",
                 "recording_id": rid,
                 "start_utc": rec["start"],
+                "date": calendar.day_of(str(rec["start"])).isoformat(),
+                "local_start": calendar.local(str(rec["start"])).isoformat(),
                 "duration_s": float(rec["duration_s"] or 0.0),
                 "device": rec["device"] or "",
                 "sets": sets,
@@ -206,6 +216,7 @@ def session_log(
         if exercise is not None and ex != exercise:
             continue
         reps = int(data.get("reps", 0) or 0)
+        day = str(r["date"])
         manual.setdefault(str(r["date"]), []).append(
             {
                 "id": f"l{r['id']}",
@@ -213,7 +224,9 @@ def session_log(
                 "log_id": int(r["id"]),
                 "exercise": ex,
                 "reps": reps,
-                "start_utc": f"{r['date']}T23:59:00+00:00",
+                "start_utc": _end_of_day_utc(calendar, day),
+                "date": day,
+                "time": "",
                 "kg": data.get("kg"),
                 "source": "manual",
                 "data": data,
@@ -227,7 +240,9 @@ def session_log(
                 "key": f"m{day}",
                 "kind": "manual",
                 "recording_id": None,
-                "start_utc": f"{day}T23:59:00+00:00",
+                "start_utc": _end_of_day_utc(calendar, day),
+                "date": day,
+                "local_start": f"{day}T23:59:00",
                 "duration_s": 0.0,
                 "device": "logged by hand",
                 "sets": msets,
@@ -236,3 +251,9 @@ def session_log(
         )
     out.sort(key=lambda s: str(s["start_utc"]))
     return out
+
+
+def _end_of_day_utc(calendar: Calendar, day: str) -> str:
+    """23:59 local on `day`, as stored instants are written: where a hand-logged set sorts."""
+    nxt = calendar.day_start(date.fromisoformat(day) + timedelta(days=1))
+    return (nxt - timedelta(minutes=1)).isoformat()

@@ -50,8 +50,7 @@ from loadmon.alerts import Alert, effective_base, evaluate, masked_days, standin
 from loadmon.compare import STATUS_NAMES, TOTAL, Comparison, compare
 from loadmon.errors import InputError
 from loadmon.load import DailyRaw, read_daily
-from loadmon.patients import PatientInfo, get_patient_info, parse_date
-from loadmon.patients import today as _today
+from loadmon.patients import PatientInfo, get_patient_info, parse_date, patient_calendar
 from loadmon.protocols import Protocol
 
 FloatArray = NDArray[np.float64]
@@ -86,7 +85,7 @@ def last_data_day(db: storage.Database, info: PatientInfo) -> str:
         "UNION ALL SELECT max(start_date) FROM phase_history WHERE patient_id = ?1)",
         [info.id],
     ).fetchone()
-    return max(str(row[0] or ""), info.start_date, _today())
+    return max(str(row[0] or ""), info.start_date, info.calendar.today().isoformat())
 
 
 def _compute(db: storage.Database, patient: str, end: str) -> _State:
@@ -100,7 +99,7 @@ def _compute(db: storage.Database, patient: str, end: str) -> _State:
             f"date: {end} is more than {MAX_DAYS_AHEAD} days after {patient}'s last data "
             f"(latest allowed {limit.isoformat()})"
         )
-    raw = read_daily(db, info.id, proto, info.start_date, end, timezone=info.timezone)
+    raw = read_daily(db, info.id, proto, info.start_date, end, calendar=info.calendar)
     first = date.fromisoformat(info.start_date)
     change_idx = np.array(
         [(date.fromisoformat(c.start_date) - first).days for c in info.phases], dtype=np.int64
@@ -113,8 +112,8 @@ def _compute(db: storage.Database, patient: str, end: str) -> _State:
 
 
 def day_status(db: storage.Database, patient: str, day: str | date | None = None) -> dict[str, Any]:
-    """The `loadmon status --json` object for `patient` on `day` (default today)."""
-    d = parse_date(day)
+    """The `loadmon status --json` object for `patient` on `day` (default: their today)."""
+    d = parse_date(day, cal=patient_calendar(db, patient))
     st = _compute(db, patient, d)
     i = st.raw.n_days - 1
     proto, cmp, raw = st.protocol, st.cmp, st.raw
@@ -359,8 +358,8 @@ def load_history(
 ) -> History:
     """Per-day loads, bands, ratios, phases and warnings of `patient` on [start, end].
 
-    `start` defaults to the patient's start date, `end` to today."""
-    e = parse_date(end)
+    `start` defaults to the patient's start date, `end` to today (in the patient's zone)."""
+    e = parse_date(end, cal=patient_calendar(db, patient))
     st = _compute(db, patient, e)
     s = st.info.start_date if start is None else max(parse_date(start, "start"), st.info.start_date)
     if s > e:
@@ -422,7 +421,7 @@ def period(
 
     With `db`, an `end` past the patient's data (and today) is clipped to it, so a typo such
     as --to 5175-12-18 costs nothing."""
-    e = parse_date(end, "--to")
+    e = parse_date(end, "--to", info.calendar)
     if db is not None:
         e = min(e, last_data_day(db, info))
     if e < info.start_date:

@@ -14,6 +14,7 @@ import sqlite3
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -364,6 +365,22 @@ def _pack(v: NDArray[np.int64], delta: bool) -> bytes:
     return bytes([flag]) + zlib.compress(np.ascontiguousarray(shuffled).tobytes(), 1)
 
 
+#: Full ranges of the supported sensors, for choosing float32 when reading stored samples.
+ACC_FULL_RANGE_G = 16.0
+GYRO_FULL_RANGE_DPS = 2000.0
+
+
+def _f32_ok(scale: float, full_range: float) -> bool:
+    """float32 reproduces values stored at `scale` steps to well within half a step (its
+    rounding at the full range is at most a quarter step), so nothing stored is lost."""
+    return full_range * 2.0**-24 <= scale / 4
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads for (de)compressing sample blocks (zlib and numpy release the GIL)."""
+    return ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+
+
 def decode_channels(blob: bytes, n: int, k: int, scale: float) -> NDArray[np.float64]:
     """Inverse of `encode_channels`: (n, k) float64 values."""
     width, delta = blob[0] & 0x0F, bool(blob[0] & 0x10)
@@ -492,7 +509,8 @@ def create_recording(db: Database, patient_id: int, rec: Recording, *, status: s
             "patient_id": patient_id,
             "device": rec.device,
             "placement": rec.placement,
-            "start": rec.start.isoformat(),
+            # UTC, so it compares as text with the calendar's day bounds (loadmon.days).
+            "start": rec.start.astimezone(UTC).isoformat(),
             "duration_s": rec.duration_s,
             "sample_rate_hz": rec.sample_rate_hz,
             "n_samples": rec.n_samples,
@@ -521,24 +539,25 @@ def append_samples(
         "SELECT coalesce(max(seq), -1) FROM sample_blocks WHERE recording_id = ?", [recording_id]
     ).fetchone()
     seq = int(row[0]) + 1
-    rows = []
-    for i in range(0, t.shape[0], BLOCK_SAMPLES):
+
+    def block(i: int) -> dict[str, Any]:
         j = min(i + BLOCK_SAMPLES, t.shape[0])
-        rows.append(
-            {
-                "recording_id": recording_id,
-                "seq": seq,
-                "n": j - i,
-                "t_first": float(t[i]),
-                "t_last": float(t[j - 1]),
-                "t_data": encode_channels(t[i:j], T_SCALE_S),
-                "acc_data": encode_channels(acc[i:j], acc_scale),
-                "gyro_data": None if gyro is None else encode_channels(gyro[i:j], gyro_scale),
-                "acc_scale": acc_scale,
-                "gyro_scale": gyro_scale if gyro is not None else None,
-            }
-        )
-        seq += 1
+        return {
+            "recording_id": recording_id,
+            "seq": seq + i // BLOCK_SAMPLES,
+            "n": j - i,
+            "t_first": float(t[i]),
+            "t_last": float(t[j - 1]),
+            "t_data": encode_channels(t[i:j], T_SCALE_S),
+            "acc_data": encode_channels(acc[i:j], acc_scale),
+            "gyro_data": None if gyro is None else encode_channels(gyro[i:j], gyro_scale),
+            "acc_scale": acc_scale,
+            "gyro_scale": gyro_scale if gyro is not None else None,
+        }
+
+    # zlib releases the GIL: a day's 400 blocks compress on every core.
+    with _pool() as pool:
+        rows = list(pool.map(block, range(0, t.shape[0], BLOCK_SAMPLES)))
     if rows:
         db.table("sample_blocks").insert_all(rows)
 
@@ -555,19 +574,48 @@ def get_recording_row(db: Database, recording_id: int) -> dict[str, Any]:
 def load_recording(db: Database, recording_id: int) -> Recording:
     """Rebuild a Recording from its stored blocks."""
     row = get_recording_row(db, recording_id)
-    blocks = list(
-        db.query("SELECT * FROM sample_blocks WHERE recording_id = ? ORDER BY seq", [recording_id])
+    # Small columns first (to size the arrays), then the blobs a few at a time: a day never
+    # holds its compressed blocks and its samples at once.
+    heads = db.execute(
+        "SELECT seq, n, acc_scale, gyro_scale, gyro_data IS NOT NULL FROM sample_blocks "
+        "WHERE recording_id = ? ORDER BY seq",
+        [recording_id],
+    ).fetchall()
+    total = sum(int(h[1]) for h in heads)
+    with_gyro = bool(heads) and all(h[4] for h in heads)
+    # Filled in place, float32 where the stored step is coarse enough that float32 returns
+    # every stored value exactly to its step (at the sensors' full range: see _f32_ok).
+    t = np.empty(total, dtype=np.float64)
+    acc_f32 = all(_f32_ok(float(h[2]), ACC_FULL_RANGE_G) for h in heads)
+    acc = np.empty((total, 3), dtype=np.float32 if acc_f32 else np.float64)
+    gyro = None
+    if with_gyro:
+        gyro_f32 = all(_f32_ok(float(h[3]), GYRO_FULL_RANGE_DPS) for h in heads)
+        gyro = np.empty((total, 3), dtype=np.float32 if gyro_f32 else np.float64)
+    starts = np.concatenate([[0], np.cumsum([int(h[1]) for h in heads])]).astype(int)
+    index = {int(h[0]): k for k, h in enumerate(heads)}
+
+    def fill(b: Mapping[str, Any]) -> None:
+        k = index[int(b["seq"])]
+        a, n = int(starts[k]), int(b["n"])
+        t[a : a + n] = decode_channels(b["t_data"], n, 1, T_SCALE_S)[:, 0]
+        acc[a : a + n] = decode_channels(b["acc_data"], n, 3, b["acc_scale"])
+        if gyro is not None:
+            gyro[a : a + n] = decode_channels(b["gyro_data"], n, 3, b["gyro_scale"])
+
+    rows = db.query(
+        "SELECT seq, n, t_data, acc_data, gyro_data, acc_scale, gyro_scale FROM sample_blocks "
+        "WHERE recording_id = ? ORDER BY seq",
+        [recording_id],
     )
-    ts, accs, gyros = [], [], []
-    for b in blocks:
-        n = int(b["n"])
-        ts.append(decode_channels(b["t_data"], n, 1, T_SCALE_S)[:, 0])
-        accs.append(decode_channels(b["acc_data"], n, 3, b["acc_scale"]))
-        if b["gyro_data"] is not None:
-            gyros.append(decode_channels(b["gyro_data"], n, 3, b["gyro_scale"]))
-    t = np.concatenate(ts) if ts else np.zeros(0)
-    acc = np.concatenate(accs) if accs else np.zeros((0, 3))
-    gyro = np.concatenate(gyros) if gyros and len(gyros) == len(blocks) else None
+    with _pool() as pool:
+        batch: list[dict[str, Any]] = []
+        for b in rows:
+            batch.append(b)
+            if len(batch) == 16:
+                list(pool.map(fill, batch))
+                batch = []
+        list(pool.map(fill, batch))
     meta = json.loads(row["meta"] or "{}")
     return Recording(
         t=t,

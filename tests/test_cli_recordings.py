@@ -93,7 +93,9 @@ def test_recordings_filter_by_patient_and_human_table(tmp_path: Path) -> None:
     db = tmp_path / "l.db"
     src = _good_csv(tmp_path / "rec.csv", gyro=False)
     run("import", str(src), "-p", "Ann", "--create", "--no-analyze", "--db", str(db))
-    run("import", str(src), "-p", "Bob", "--create", "--no-analyze", "--db", str(db))
+    # The same samples again (for another patient) need --allow-duplicate.
+    run("import", str(src), "-p", "Bob", "--create", "--no-analyze", "--allow-duplicate",
+        "--db", str(db))  # fmt: skip
     code, out, _ = run("recordings", "--patient", "Bob", "--json", "--db", str(db))
     assert code == 0
     assert [r["patient"] for r in json.loads(out)] == ["Bob"]

@@ -204,7 +204,7 @@ def test_export_window_and_bad_input(demo: Path, tmp_path: Path) -> None:
             str(tmp_path / "x"),
         ],
     )
-    assert res.exit_code == 2 and res.output.count("\n") == 1 and "csv, json" in res.output
+    assert res.exit_code == 2 and res.output.count("\n") == 1 and "'csv', 'json'" in res.output
     assert not (tmp_path / "x").exists()
     f = tmp_path / "file"
     f.write_text("keep")

@@ -234,3 +234,32 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         read_recording(tmp_path / "nope.csv")
     with pytest.raises(RecordingFormatError, match="directory"):
         read_recording(tmp_path)
+
+
+def test_parquet_round_trip_keeps_samples_and_header(tmp_path: Path) -> None:
+    from loadmon.demo import DEMO_DATA
+    from loadmon.recording import write_parquet
+
+    rec = read_recording(DEMO_DATA / "bridge_set.csv")
+    out = tmp_path / "rec.parquet"
+    write_parquet(rec, out)
+    back = read_recording(out)
+    np.testing.assert_array_equal(back.t, rec.t)
+    np.testing.assert_array_equal(back.acc, rec.acc)
+    assert back.gyro is not None and rec.gyro is not None
+    np.testing.assert_array_equal(back.gyro, rec.gyro)
+    assert (back.start, back.device, back.sample_rate_hz) == (rec.start, rec.device, 52.0)
+    assert dict(back.extra) == dict(rec.extra)
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out).column_names == ["t", "ax", "ay", "az", "gx", "gy", "gz"]
+
+
+def test_a_parquet_without_the_columns_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"t": [0.0, 0.02], "x": [1.0, 1.0]}), out)
+    with pytest.raises(RecordingFormatError, match="missing column"):
+        read_recording(out)

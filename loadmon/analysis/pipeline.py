@@ -196,6 +196,12 @@ _EMPTY_W: prepare_mod.WorkArray = np.zeros(0, dtype=prepare_mod.WORK_DTYPE)
 _EMPTY_T: prepare_mod.FloatArray = np.zeros(0)
 
 
+def _float_channels(x: Any) -> Any:
+    """`x` as float32 or float64 (as given), anything else as float64."""
+    a = np.asarray(x)
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
 def analyze_arrays(
     t: np.ndarray[Any, np.dtype[np.float64]],
     acc: np.ndarray[Any, np.dtype[np.float64]],
@@ -211,9 +217,11 @@ def analyze_arrays(
         raise ValueError(f"exercise must be one of {', '.join(EXERCISES)}, got {exercise!r}")
     skipped: list[SkippedStage] = []
     t = np.asarray(t, dtype=np.float64)
-    acc = np.asarray(acc, dtype=np.float64)
+    # float32 channels (a file or stored day read at their resolution) are used as they are:
+    # prepare works in float32 and widens only the slices it needs, so no float64 copy.
+    acc = _float_channels(acc)
     if gyro is not None:
-        gyro = np.asarray(gyro, dtype=np.float64)
+        gyro = _float_channels(gyro)
     # the gravity direction is computed after the mounting and posture, when the streams
     # only they need have been released (bounded memory on day-long recordings)
     p = prepare_mod.prepare(t, acc, gyro, fs, gravity=False, gyro_bins=False)

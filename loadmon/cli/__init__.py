@@ -7,6 +7,9 @@ traceback).
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sqlite3
 import sys
 import traceback
@@ -60,7 +63,13 @@ class LoadmonGroup(click.Group):
             raise
         except KeyboardInterrupt:
             raise click.exceptions.Abort() from None
+        except BrokenPipeError:
+            # The reader went away (`loadmon protocols | head -1`): stop quietly, as cat does.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(141) from None
         except Exception as e:
+            logging.getLogger(__name__).debug("internal error", exc_info=True)
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()
             raise CleanError(
@@ -68,11 +77,29 @@ class LoadmonGroup(click.Group):
             ) from e
 
 
+DB_HELP = "Database file (default: loadmon.db in the user data directory; env LOADMON_DB)."
+
+
 @click.group(cls=LoadmonGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="loadmon")
-@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.version_option(__version__, "-V", "--version", prog_name="loadmon")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=DB_HELP + " May also follow the command.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log what loadmon does on stderr (-v: steps, -vv: details).",
+)
+@click.option(
+    "--debug", is_flag=True, help="Log everything and show tracebacks for internal errors."
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, db_path: str | None, verbose: int, debug: bool) -> None:
     """loadmon: exercise load monitoring for hamstring tendon rehabilitation.
 
     Reads a thigh-worn IMU, recognises bridges, holds, RDLs, hops and sitting, and compares
@@ -80,18 +107,53 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["db_path"] = db_path
+    configure_logging(verbose, debug)
+
+
+def configure_logging(verbose: int, debug: bool) -> None:
+    """Route the `loadmon.*` module loggers to stderr at the level the flags ask for."""
+    level = logging.DEBUG if debug or verbose >= 2 else logging.INFO if verbose else None
+    logger = logging.getLogger("loadmon")
+    for h in list(logger.handlers):
+        if getattr(h, "_loadmon_cli", False):
+            logger.removeHandler(h)
+    if level is None:
+        logger.setLevel(logging.WARNING)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler._loadmon_cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def _resolve_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """`--db` after the command wins, then `--db` before it, then LOADMON_DB."""
+    if value is not None:
+        return value
+    root = ctx.find_root()
+    if root.params.get("db_path"):
+        return str(root.params["db_path"])
+    return os.environ.get("LOADMON_DB") or None
 
 
 def db_option(f: Any) -> Any:
-    """`--db PATH` on every command (also `LOADMON_DB`)."""
+    """`--db PATH` on every command that touches the database (also before the command)."""
     return click.option(
         "--db",
         "db_path",
         type=click.Path(dir_okay=False),
-        envvar="LOADMON_DB",
         default=None,
-        help="Database file (default: loadmon.db in the user data directory; env LOADMON_DB).",
+        callback=_resolve_db,
+        help=DB_HELP,
     )(f)
+
+
+def root_db(ctx: click.Context) -> str | None:
+    """The `--db` given before the command, if any (for commands that ignore LOADMON_DB)."""
+    value = ctx.find_root().params.get("db_path")
+    return str(value) if value else None
 
 
 def bad_input(message: str) -> InputError:

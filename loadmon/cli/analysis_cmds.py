@@ -11,7 +11,7 @@ from loadmon.recording import read_recording
 
 
 @click.command("analyze")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis JSON (DESIGN.md).")
 @click.option(
     "--exercise",
@@ -22,8 +22,10 @@ from loadmon.recording import read_recording
 def analyze_cmd(file: Path, as_json: bool, exercise: str | None) -> None:
     """Recognise bridges, holds, RDLs, hops, sitting and posture in a recording file."""
     from loadmon.analysis.pipeline import analyze
+    from loadmon.cli.recordings_cmds import show_notes
 
     rec = read_recording(file)
+    show_notes(rec)
     result = analyze(rec, exercise=exercise)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1))

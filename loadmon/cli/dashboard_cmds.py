@@ -10,7 +10,7 @@ import click
 import platformdirs
 
 from loadmon import storage
-from loadmon.cli import db_option
+from loadmon.cli import bad_input, db_option, root_db
 
 
 def _interactive() -> bool:
@@ -43,15 +43,13 @@ def tui_cmd(patient: str | None, source: str | None, db_path: str | None) -> Non
 
     path = Path(db_path) if db_path else storage.default_db_path()
     if not path.exists():
-        raise click.ClickException(
-            f"no database at {path}; import a recording first or try 'loadmon demo'"
-        )
+        raise bad_input(f"no database at {path}; import a recording first or try 'loadmon demo'")
     db = storage.open_db(path, create=False)
     if patient is not None:
         storage.get_patient(db, patient)  # NotFoundError → a clean message
     db.close()
     if not _interactive():
-        raise click.ClickException("loadmon tui needs an interactive terminal")
+        raise bad_input("loadmon tui needs an interactive terminal")
     run_dashboard(make_app(path, patient, source))
 
 
@@ -65,7 +63,8 @@ def tui_cmd(patient: str | None, source: str | None, db_path: str | None) -> Non
     help="Where to build it (default: demo.db in the user data directory; LOADMON_DB is "
     "ignored so the demo never lands on your own database).",
 )
-def demo_cmd(no_open: bool, db_path: str | None) -> None:
+@click.pass_context
+def demo_cmd(ctx: click.Context, no_open: bool, db_path: str | None) -> None:
     """Build a demo database (8 weeks of a PHT patient) and open the dashboard on it.
 
     Without --db the demo goes to demo.db in the user data directory (never your own
@@ -73,6 +72,7 @@ def demo_cmd(no_open: bool, db_path: str | None) -> None:
     """
     from loadmon.demo import build_demo
 
+    db_path = db_path or root_db(ctx)
     path = Path(db_path) if db_path else default_demo_path()
     summary = build_demo(path)
     for line in summary.lines():

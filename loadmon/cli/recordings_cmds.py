@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -11,18 +12,32 @@ from loadmon import storage
 from loadmon.cli import db_option
 from loadmon.cli.rehab_cmds import NUMBER
 from loadmon.errors import InputError
-from loadmon.recording import read_recording, write_loadmon_csv
+from loadmon.recording import Recording, read_recording, write_loadmon_csv, write_parquet
+
+EXERCISES = ("bridge", "bridge_hold", "rdl", "hops")
+
+
+def show_notes(rec: Recording) -> None:
+    """What the reader worked around (a cut last line, an estimated start), on stderr."""
+    for note in rec.notes:
+        click.echo(f"warning: {note}", err=True)
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--patient", "-p", required=True, help="Patient the recording belongs to.")
 @click.option("--create", is_flag=True, help="Create the patient if it does not exist.")
 @click.option("--no-analyze", is_flag=True, help="Store the samples only; skip the detectors.")
 @click.option(
     "--exercise",
+    type=click.Choice(EXERCISES),
     default=None,
-    help="A guided set: count only this exercise (bridge, bridge_hold, rdl or hops).",
+    help="A guided set: count only this exercise.",
+)
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Store the samples even if the same samples are already stored.",
 )
 @click.option(
     "--kg",
@@ -38,16 +53,26 @@ def import_cmd(
     no_analyze: bool,
     exercise: str | None,
     kg: float | None,
+    allow_duplicate: bool,
     db_path: str | None,
 ) -> None:
-    """Import a recording (loadmon-csv or a Polar Sensor Logger *_ACC.txt export)."""
+    """Import a recording: loadmon-csv, a Polar Sensor Logger *_ACC.txt, a phyphox CSV, or a
+    Sensor Logger / phyphox zip or folder. Phone local times are read in the patient's zone."""
     from loadmon import importing
+    from loadmon.patients import row_calendar
 
-    rec = read_recording(file)  # validate fully before touching the database
+    zone = None
+    path = Path(db_path) if db_path else storage.default_db_path()
+    if path.exists():
+        with contextlib.closing(storage.open_db(path, create=False)) as existing:
+            row = storage.find_patient(existing, patient)
+            zone = row_calendar(row).tz if row is not None else None
+    rec = read_recording(file, zone=zone)  # validate fully before touching the database
+    show_notes(rec)
     db = storage.open_db(db_path)
     result = importing.import_recording(
-        db, rec, patient=patient, create_patient=create, analyze=not no_analyze, exercise=exercise,
-        kg=kg,
+        db, rec, patient=patient, create_patient=create, analyze=not no_analyze,
+        exercise=exercise, kg=kg, allow_duplicate=allow_duplicate,
     )  # fmt: skip
     msg = (
         f"imported {file.name} as recording {result.recording_id} for {patient}: "
@@ -57,6 +82,8 @@ def import_cmd(
     if result.gaps:
         msg += f", {result.gaps} gap(s)"
     click.echo(msg)
+    for line in result.overlaps:
+        click.echo(f"warning: recording {result.recording_id} {line}", err=True)
     if result.summary_line:
         click.echo(result.summary_line)
 
@@ -90,15 +117,18 @@ def recordings_cmd(patient: str | None, as_json: bool, db_path: str | None) -> N
     "-o",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Output loadmon-csv file.",
+    help="Output file: loadmon-csv, or Parquet if it ends in .parquet.",
 )
 @db_option
 def export_recording_cmd(recording_id: int, out: Path, db_path: str | None) -> None:
-    """Write a stored recording back out as loadmon-csv v1."""
+    """Write a stored recording back out as loadmon-csv v1 (or Parquet, for research tools)."""
     db = storage.open_db(db_path, create=False)
     rec = storage.load_recording(db, recording_id)
     try:
-        write_loadmon_csv(rec, out)
+        if out.suffix.lower() == ".parquet":
+            write_parquet(rec, out)
+        else:
+            write_loadmon_csv(rec, out)
     except OSError as e:
         raise InputError(f"--out: cannot write {out}: {e.strerror or e}") from None
     click.echo(f"wrote {rec.n_samples} samples to {out}")

@@ -48,7 +48,7 @@ class _Date(click.ParamType):  # type: ignore[type-arg]
     name = "date"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        label = "--date" if param is None or param.name == "on" else f"--{param.name}"
+        label = param.opts[0] if isinstance(param, click.Option) and param.opts else "--date"
         return patients.parse_date(str(value), label)
 
 
@@ -59,7 +59,8 @@ DATE = _Date()
 
 def _date_option(f: Any) -> Any:
     return click.option(
-        "--date", "on", type=DATE, default=None, help="Day (YYYY-MM-DD; default today, UTC)."
+        "--date", "on", type=DATE, default=None,
+        help="Day (YYYY-MM-DD; default the patient's today in their time zone).",
     )(f)
 
 
@@ -283,10 +284,13 @@ def phase_history_cmd(name: str, db_path: str | None) -> None:
 @click.argument("name")
 @click.option("--exercise", "-e", required=True, help="Exercise name from the protocol.")
 @click.option("--kg", type=NUMBER, default=None, help="External load for detected reps.")
-@click.option("--sets", type=INTEGER, default=None)
-@click.option("--reps", type=INTEGER, default=None)
-@click.option("--hold-s", "hold_s", type=NUMBER, default=None)
-@click.option("--tempo-s", "tempo_s", type=NUMBER, default=None)
+@click.option("--sets", type=INTEGER, default=None, help="Sets per session (1-20).")
+@click.option("--reps", type=INTEGER, default=None, help="Reps per set (1-200).")
+@click.option("--hold-s", "hold_s", type=NUMBER, default=None, help="Seconds per hold (1-600).")
+@click.option(
+    "--tempo-s", "tempo_s", type=NUMBER, default=None,
+    help="Seconds each way of a slow rep (0.5-20).",
+)  # fmt: skip
 @_date_option
 @db_option
 def prescribe_cmd(
@@ -387,7 +391,7 @@ def log_visa_cmd(name: str, score: float, on: str | None, db_path: str | None) -
 @log_group.command("intervention")
 @click.argument("name")
 @click.option("--kind", required=True, help=f"One of: {', '.join(INTERVENTION_KINDS)}.")
-@click.option("--note", default="")
+@click.option("--note", default="", help="Free text (product, dose, who gave it).")
 @_date_option
 @db_option
 def log_intervention_cmd(

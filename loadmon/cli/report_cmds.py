@@ -6,13 +6,18 @@ import click
 
 from loadmon import storage
 from loadmon.cli import db_option
+from loadmon.cli.rehab_cmds import DATE
 
 
 def _period_options(f: click.decorators.FC) -> click.decorators.FC:
-    f = click.option("--to", "end", default=None, help="Last day (YYYY-MM-DD; default today).")(f)
+    f = click.option(
+        "--to", "end", type=DATE, default=None,
+        help="Last day (YYYY-MM-DD; default the patient's today).",
+    )(f)  # fmt: skip
     return click.option(
-        "--from", "start", default=None, help="First day (YYYY-MM-DD; default the start date)."
-    )(f)
+        "--from", "start", type=DATE, default=None,
+        help="First day (YYYY-MM-DD; default the start date).",
+    )(f)  # fmt: skip
 
 
 @click.command("report")
@@ -43,9 +48,10 @@ def report_cmd(
 @click.option(
     "--format",
     "fmt",
+    type=click.Choice(["csv", "json"]),
     default="csv",
     show_default=True,
-    help="File format of the tables: csv or json.",
+    help="File format of the tables.",
 )
 @click.option("--out", "out", required=True, type=click.Path(), help="Directory for the tables.")
 @db_option

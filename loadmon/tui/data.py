@@ -28,7 +28,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loadmon import patients, status, storage
+from loadmon.days import UTC_CALENDAR, Calendar
 from loadmon.errors import InputError, LoadmonError, NotFoundError
+from loadmon.patients import row_calendar
 from loadmon.recording import Recording, read_recording
 from loadmon.sessions import day_bounds, json_object, session_log
 
@@ -135,8 +137,9 @@ class DashboardData:
         self.db_path = Path(db_path) if db_path is not None else storage.default_db_path()
         self._local = threading.local()
         self._lock = threading.Lock()
-        self.today = today or datetime.now().date()
         self.patient = patient if patient is not None else self._default_patient()
+        #: The patient's today (their time zone), unless a test or the caller fixes the day.
+        self.today = today or self.calendar.today()
 
     # ---------------------------------------------------------------- connections
 
@@ -153,6 +156,15 @@ class DashboardData:
         if db is not None:
             db.close()
             self._local.db = None
+
+    @property
+    def calendar(self) -> Calendar:
+        """The current patient's calendar (UTC when there is no patient)."""
+        if self.patient is None:
+            return UTC_CALENDAR
+        row = self.db.table("patients").rows_where("name = ?", [self.patient], limit=1)
+        found = next(iter(row), None)
+        return UTC_CALENDAR if found is None else row_calendar(found)
 
     def _default_patient(self) -> str | None:
         names = self.patients()
@@ -328,9 +340,14 @@ class DashboardData:
 
     def day_sitting(self, day: date) -> list[dict[str, Any]]:
         pid = self._pid()
-        lo, hi = day_bounds(day, day)
+        cal = self.calendar
+        lo, hi = day_bounds(day, day, cal)
         return [
-            {"start_utc": r["start_utc"], "minutes": (r["end_s"] - r["start_s"]) / 60.0}
+            {
+                "start_utc": r["start_utc"],
+                "time": cal.time_of(str(r["start_utc"])),
+                "minutes": (r["end_s"] - r["start_s"]) / 60.0,
+            }
             for r in self.db.query(
                 "SELECT start_utc, start_s, end_s FROM events WHERE patient_id = ? "
                 "AND type = 'sitting' AND start_utc >= ? AND start_utc < ? ORDER BY start_utc",
@@ -341,7 +358,7 @@ class DashboardData:
     def sessions(self, start: date, end: date, exercise: str | None = None) -> list[dict[str, Any]]:
         """Sessions in [start, end], oldest first: recordings → sets → reps, plus manual sets
         (`loadmon.sessions.session_log`, the list the report and the export use too)."""
-        return session_log(self.db, self._pid(), start, end, exercise)
+        return session_log(self.db, self._pid(), start, end, exercise, calendar=self.calendar)
 
     # ---------------------------------------------------------------- writes
     # Validation lives in loadmon.patients (InputError with a clear message); the forms
@@ -733,7 +750,8 @@ def save_live_session(
         device=device,
         source="live",
     )
+    # A live session is new by construction (a replayed file may repeat its samples).
     result = importing.import_recording(
-        data.db, rec, patient=str(data.patient), exercise=exercise
+        data.db, rec, patient=str(data.patient), exercise=exercise, allow_duplicate=True
     )
     return result.recording_id

@@ -23,7 +23,7 @@ EXERCISE_FILTERS = ["bridge", "bridge_hold", "rdl", "hops", "sitting"]
 
 
 def session_label(s: dict[str, Any]) -> Text:
-    start = datetime.fromisoformat(str(s["start_utc"]))
+    start = datetime.fromisoformat(str(s["local_start"]))  # the patient's wall clock
     text = Text()
     if s["kind"] == "manual":
         text.append(start.strftime("%a %d %b"), style="bold")
@@ -133,7 +133,7 @@ class SessionsScreen(DashScreen):
             for b in s["sitting"]:
                 node.add_leaf(
                     Text(
-                        f"sitting     {b['minutes']:.0f} min from {str(b['start_utc'])[11:16]}",
+                        f"sitting     {b['minutes']:.0f} min from {b['time']}",
                         style="cyan",
                     ),
                     data="sit",

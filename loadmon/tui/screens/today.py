@@ -59,7 +59,7 @@ def sets_text(
     if not sets:
         text.append("no exercise sets\n", style="dim")
     for st in sets:
-        hhmm = str(st["start_utc"])[11:16] if st["source"] == "sensor" else "log  "
+        hhmm = st["time"] if st["source"] == "sensor" else "log  "
         text.append(f"{hhmm} ", style="dim")
         text.append(f"{SHORT.get(st['exercise'], st['exercise']):<7}", style="bold")
         text.append(f" {st['detail']}\n")

@@ -67,7 +67,7 @@ def test_values_just_inside_the_bounds_are_stored_as_the_file_says(
         assert abs(stored[5, c] - want[5, c]) <= 0.5 * 10.0**-decimals, (c, cell)
     # every sample of every column, to that column's printed precision (a reader may hand
     # over float32 where float32 returns each printed step exactly)
-    body = [ln.split(",") for ln in text.splitlines() if ln and ln[0].isdigit() or ln[:1] == "-"]
+    body = [ln.split(",") for ln in text.splitlines() if ln[:1].isdigit() or ln[:1] == "-"]
     for c in range(1, want.shape[1]):
         decimals = max(len(r[c].split(".")[1]) if "." in r[c] else 0 for r in body)
         np.testing.assert_array_equal(

@@ -115,7 +115,7 @@ def test_metawear_and_movesense_examples() -> None:
     ref, ts, acc, gyro = movesense.decode_data(data, imu6=True)
     assert (ref, ts) == (0x63, 1000) and acc[0, 2] == pytest.approx(1.0, abs=1e-6)
     assert gyro is not None and gyro.tolist() == [[1.0, 1.0, 1.0]]
-    assert movesense.build_subscribe(0x63, "/Meas/Acc/13") == H("01 63") + b"/Meas/Acc/13"
+    assert movesense.build_subscribe(0x63, "/Meas/Acc/13") == H("01 63") + b"/Meas/Acc/13\x00"
 
 
 @pytest.mark.parametrize(

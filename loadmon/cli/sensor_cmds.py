@@ -55,44 +55,73 @@ def _profile_dict(p: Any) -> dict[str, Any]:
 
 @devices_cmd.command("decode")
 @click.argument("profile")
-@click.argument("hex_payload", metavar="HEX")
-@click.option("--factor", type=float, default=None, help="Polar FACTOR from the start response.")
-@click.option("--range", "rng", type=int, default=None, help="Configured range (MetaWear scale).")
-def decode_cmd(profile: str, hex_payload: str, factor: float | None, rng: int | None) -> None:
-    """Decode one notification (hex bytes) and print its samples as JSON."""
-    from loadmon.decoders import DecodeSettings, decode, default_settings
+@click.argument("hex_payloads", metavar="HEX...", nargs=-1, required=True)
+@click.option("--factor", type=float, default=None,
+              help="Polar FACTOR from the start response (default: none, i.e. 1.0 as the SDK).")
+@click.option("--no-gyro", is_flag=True,
+              help="The sensor was subscribed to the accelerometer only (Movesense /Meas/Acc).")
+@click.option("--acc-range", type=int, default=None, help="Configured ± g (MetaWear scale).")
+@click.option("--gyro-range", type=int, default=None, help="Configured ± °/s (MetaWear scale).")
+@click.option("--chip", type=click.Choice(["bmi160", "bmi270"]), default=None,
+              help="MetaWear motion chip: bmi160 (MetaMotion RL/C) or bmi270 (MetaMotion S).")
+def decode_cmd(
+    profile: str,
+    hex_payloads: tuple[str, ...],
+    factor: float | None,
+    no_gyro: bool,
+    acc_range: int | None,
+    gyro_range: int | None,
+    chip: str | None,
+) -> None:
+    """Decode notifications (hex bytes, one argument each, in arrival order) and print their
+    samples as JSON. Several arguments are decoded as one stream (Movesense DATA + DATA_PART2)."""
+    from dataclasses import replace
+
+    from loadmon.decoders import StreamDecoder, default_settings
+    from loadmon.errors import DecodeError
     from loadmon.profiles import get_profile
 
     prof = get_profile(profile)
-    cleaned = "".join(hex_payload.split()).replace(":", "").replace("-", "")
-    try:
-        payload = bytes.fromhex(cleaned)
-    except ValueError:
-        raise InputError(
-            f"HEX must be hexadecimal bytes like '02 00 01 ...', got {hex_payload!r}"
-        ) from None
+    payloads = []
+    for hex_payload in hex_payloads:
+        cleaned = "".join(hex_payload.split()).replace(":", "").replace("-", "")
+        try:
+            payloads.append(bytes.fromhex(cleaned))
+        except ValueError:
+            raise InputError(
+                f"HEX must be hexadecimal bytes like '02 00 01 ...', got {hex_payload!r}"
+            ) from None
+    if acc_range is not None and acc_range not in prof.acc.ranges:
+        raise InputError(f"--acc-range must be one of {list(prof.acc.ranges)} for {prof.id}")
+    if gyro_range is not None and (prof.gyro is None or gyro_range not in prof.gyro.ranges):
+        allowed = list(prof.gyro.ranges) if prof.gyro else "none (no gyro)"
+        raise InputError(f"--gyro-range must be one of {allowed} for {prof.id}")
     base = default_settings(prof)
-    s = DecodeSettings(
+    s = replace(
+        base,
         acc_factor=factor if factor is not None else base.acc_factor,
         gyro_factor=factor if factor is not None else base.gyro_factor,
-        acc_range=rng or base.acc_range,
-        gyro_range=rng or base.gyro_range,
+        acc_range=acc_range or base.acc_range,
+        gyro_range=gyro_range or base.gyro_range,
+        gyro=not no_gyro,
+        chip=chip,
     )
-    from loadmon.errors import DecodeError
-
-    try:
-        block = decode(prof, payload, 0.0, s)
-    except DecodeError as e:
-        raise InputError(f"cannot decode as {prof.id}: {e}") from None
+    dec = StreamDecoder(prof, s)
     out: dict[str, Any] = {}
-    if block is None:
-        out["message"] = "not a sample packet (a command reply)"
-    else:
+    acc_rows: list[list[float]] = []
+    gyro_rows: list[list[float]] = []
+    for payload in payloads:
+        try:
+            block = dec.decode_strict(payload, 0.0)
+        except DecodeError as e:
+            raise InputError(f"cannot decode as {prof.id}: {e}") from None
+        if block is None:
+            continue
         if block.acc is not None:
-            out["acc_g"] = [[round(float(v), 6) for v in row] for row in block.acc]
+            acc_rows += [[round(float(v), 6) for v in row] for row in block.acc]
         if block.gyro is not None:
-            out["gyro_dps"] = [[round(float(v), 5) for v in row] for row in block.gyro]
-        if block.device_time_ns is not None:
+            gyro_rows += [[round(float(v), 5) for v in row] for row in block.gyro]
+        if block.device_time_ns is not None and "t" not in out:
             if prof.clock == "device_ns_last":
                 from loadmon.recording import POLAR_EPOCH_UNIX_NS
 
@@ -100,6 +129,17 @@ def decode_cmd(profile: str, hex_payload: str, factor: float | None, rng: int | 
             else:
                 out["t"] = block.device_time_ns / 1e9
             out["t_ref"] = block.time_ref
+    if dec.waiting:
+        raise InputError(f"cannot decode as {prof.id}: the last packet is a first part; "
+                         "pass its DATA_PART2 too")
+    if not acc_rows and not gyro_rows:
+        out = {"message": "not a sample packet (a command reply)"}
+    else:
+        if acc_rows:
+            out = {"acc_g": acc_rows, **out}
+        if gyro_rows:
+            out = {**({"acc_g": acc_rows} if acc_rows else {}), "gyro_dps": gyro_rows,
+                   **{k: v for k, v in out.items() if k != "acc_g"}}
     click.echo(json.dumps(out))
 
 

@@ -132,6 +132,11 @@ def encode_witmotion(acc_raw: IntArray, gyro_raw: IntArray, angle_raw: IntArray)
     return b"\x55\x61" + struct.pack("<9h", *vals)
 
 
+def encode_witmotion_register(register: int, values: list[int]) -> bytes:
+    """A register-read reply `55 71 reg 00` + 8 int16 registers (20 bytes)."""
+    return b"\x55\x71" + bytes([register & 0xFF, 0]) + struct.pack("<8h", *values)
+
+
 def encode_thingy_raw(acc_raw: IntArray, gyro_raw: IntArray, compass_raw: IntArray) -> bytes:
     vals = [*map(int, acc_raw), *map(int, gyro_raw), *map(int, compass_raw)]
     return struct.pack("<9h", *vals)

@@ -100,7 +100,7 @@ async def test_link_lost_is_reported_even_when_older_frames_are_decoded_after_th
         frame(mtype, k0, n, 100 if mtype == acc_t else 16)
     stream._on_disconnect(cast(BleakClient, None))
 
-    async def reconnect() -> None:  # the sensor is back 5 s later, streaming gyro of 1600
+    async def reconnect(fresh: bool = False) -> None:  # back 5 s later, gyro of 1600
         for k0 in range(572, 832, 52):
             frame(acc_t, k0, 52, 100)
             frame(gyro_t, k0, 52, 1600)

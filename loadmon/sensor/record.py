@@ -76,11 +76,8 @@ class Recorder:
         return self.stream.session.use_gyro
 
     def _scales(self) -> tuple[float, float]:
-        s = self.stream.session.settings
         # The sensor's own step: samples are whole multiples of it, so storage is lossless.
-        acc = s.acc_factor or storage.DEFAULT_ACC_SCALE_G
-        gyro = s.gyro_factor or storage.DEFAULT_GYRO_SCALE_DPS
-        return acc, gyro
+        return self.stream.session.storage_steps()
 
     def _create_row(self) -> int:
         acc_scale, gyro_scale = self._scales()

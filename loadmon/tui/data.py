@@ -159,6 +159,10 @@ class DashboardData:
     def patients(self) -> list[str]:
         return [str(r["name"]) for r in storage.list_patients(self.db)]
 
+    def patient_id(self) -> int:
+        """The current patient's id (a live session records for them)."""
+        return self._pid()
+
     def _pid(self) -> int:
         if self.patient is None:
             raise NotFoundError(
@@ -593,90 +597,41 @@ async def sensor_chunks(
             await sensor.close()
 
 
-#: Free-running live counting trades the offline run's certainty for speed: an event is shown
-#: once it ended LIVE_GUARD_S before the newest sample (the detectors re-run every LIVE_STEP_S),
-#: with every offline rule in force (an RDL shows only once its set has three reps).
-#: A guided set ("RDLs", "bridges") uses the streaming module's guided rule instead: the detectors
-#: re-run every 0.1 s and a rep is final 0.3 s after its end (the thigh back at rest and still),
-#: the first RDL of a set included. Either way the session is re-analysed offline when it is
-#: saved, so stored counts are the offline ones; `finish` reconciles the screen with that run.
-LIVE_GUARD_S = 0.4
-LIVE_STEP_S = 0.15
 #: Key set on an event dict that `LiveCounter.finish` withdraws (the offline run did not
 #: confirm it).
 RETRACTED = "retracted"
 
 
 class LiveCounter:
-    """The streaming detectors (loadmon.analysis.streaming) behind a dict-returning `feed`."""
+    """`loadmon.analysis.streaming.LiveCounter` (the CLI's too) behind dict events."""
 
     def __init__(
         self, sample_rate_hz: float, exercise: str | None = None, mounting: Any = None
     ) -> None:
         mod = _optional("loadmon.analysis.streaming")
-        cls = getattr(mod, "StreamingAnalyzer", None) if mod is not None else None
+        cls = getattr(mod, "LiveCounter", None) if mod is not None else None
         self.available = cls is not None
         self.exercise = exercise
-        self._analyzer: Any = None
-        #: feed and finish may run in different threads (a stop while a feed is under way).
-        self._lock = threading.Lock()
-        self.finished = False
-        #: Seconds of samples handed to the detectors per call (as if they arrived one by one).
-        self.piece_s = LIVE_STEP_S
-        if cls is not None:
-            params = inspect.signature(cls).parameters
-            kwargs: dict[str, Any] = {}
-            if "sample_rate_hz" in params:
-                kwargs["sample_rate_hz"] = sample_rate_hz
-            if "exercise" in params:
-                kwargs["exercise"] = exercise
-            if exercise is None:
-                # guided sets keep the streaming module's own (guided) step and guard
-                if "guard_s" in params:
-                    kwargs["guard_s"] = LIVE_GUARD_S
-                if "step_s" in params:
-                    kwargs["step_s"] = LIVE_STEP_S
-            if mounting is not None and "mounting" in params:
-                kwargs["mounting"] = mounting
-            self._analyzer = cls(**kwargs)
-            step = getattr(self._analyzer, "step_s", None)
-            if isinstance(step, int | float) and step > 0:
-                self.piece_s = min(float(step), LIVE_STEP_S)
+        self._counter: Any = cls(sample_rate_hz, exercise, mounting) if cls is not None else None
+
+    @property
+    def finished(self) -> bool:
+        return bool(self._counter is not None and self._counter.finished)
 
     def feed(self, chunk: SampleChunk) -> list[dict[str, Any]]:
-        if self._analyzer is None:
+        if self._counter is None:
             return []
-        # A BLE frame can carry seconds of samples; feeding it in step-sized pieces lets the
-        # detectors run as if the samples had arrived one by one, so what is found (and when)
-        # does not depend on how the sensor happened to pack its frames.
-        out: list[dict[str, Any]] = []
-        t = chunk.t
-        i = 0
-        with self._lock:
-            if self.finished:
-                return []
-            while i < t.size:
-                j = max(int(np.searchsorted(t, t[i] + self.piece_s, side="left")), i + 1)
-                gyro = None if chunk.gyro is None else chunk.gyro[i:j]
-                events = self._analyzer.feed(t[i:j], chunk.acc[i:j], gyro)
-                out.extend(_event_dict(e) for e in events or [])
-                i = j
-        return out
+        return [_event_dict(e) for e in self._counter.feed(chunk.t, chunk.acc, chunk.gyro)]
 
     def finish(self) -> list[dict[str, Any]]:
         """The offline run's verdict on the stream: events withdrawn first (each marked with
         RETRACTED), then the events not shown yet. Only the first call does anything."""
-        fn = getattr(self._analyzer, "finish", None) or getattr(self._analyzer, "flush", None)
-        with self._lock:
-            if fn is None or self.finished:
-                return []
-            self.finished = True
-            new = [_event_dict(e) for e in fn() or []]
-            withdrawn = [
-                {**_event_dict(e), RETRACTED: True}
-                for e in getattr(self._analyzer, "retracted", None) or []
-            ]
-        return withdrawn + new
+        if self._counter is None:
+            return []
+        withdrawn, new = self._counter.finish()
+        return [{**_event_dict(e), RETRACTED: True} for e in withdrawn] + [
+            _event_dict(e) for e in new
+        ]
 
 
 def _event_dict(e: Any) -> dict[str, Any]:

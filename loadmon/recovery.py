@@ -2,8 +2,8 @@
 
 A recorder commits its samples at least once a second, so `kill -9`, a crash or a power cut
 leaves a consistent recording whose row still says `recording` and which has no analysis.
-The recorder notes its host and process id in the row (`meta.extra.writer`); when that process
-is gone, the next `storage.open_db` (or `loadmon analyze --recording ID`) marks the row
+The recorder notes its process id and host in the row (`meta.extra.writer`, `pid@host`);
+when that process is gone, the next `storage.open_db` (or `loadmon analyze --recording ID`) marks the row
 `interrupted`, sets its totals from the stored blocks and analyses it, so its reps reach the
 status and the report. A row whose writer is alive (a recording under way) is left alone.
 """
@@ -28,23 +28,27 @@ class Recovered:
     error: str | None = None
 
 
-def writer_info() -> dict[str, Any]:
-    """What a recorder stores about itself, so a later open can tell whether it is alive."""
-    return {"host": socket.gethostname(), "pid": os.getpid()}
+def writer_info(pid: int | None = None) -> str:
+    """What a recorder stores about itself (`pid@host`), so a later open can tell whether
+    it is still alive."""
+    return f"{os.getpid() if pid is None else pid}@{socket.gethostname()}"
 
 
 def writer_alive(meta: dict[str, Any]) -> bool | None:
     """True / False for a writer on this host; None when it cannot be told (no info, or
     another host's process)."""
     w = (meta.get("extra") or {}).get("writer")
-    if not isinstance(w, dict) or w.get("host") != socket.gethostname():
+    if not isinstance(w, str) or "@" not in w:
+        return None
+    pid_text, _, host = w.partition("@")
+    if host != socket.gethostname() or not pid_text.isdigit():
         return None
     try:
-        os.kill(int(w["pid"]), 0)
+        os.kill(int(pid_text), 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, ValueError, KeyError, TypeError):
-        return True
+    except PermissionError:
+        return True  # someone else's live process
     return True
 
 

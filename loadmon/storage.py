@@ -27,7 +27,6 @@ from loadmon.errors import InputError, NotFoundError, StorageError
 from loadmon.recording import Recording
 
 
-
 class Database(sqlite_utils.Database):
     """sqlite-utils' Database whose write transactions take the write lock before they read.
 

@@ -80,9 +80,9 @@ def test_a_transaction_that_reads_first_keeps_its_write_when_another_writer_comm
     b.execute("PRAGMA busy_timeout = 0")
     with a.atomic():
         a.execute("SELECT count(*) FROM patients").fetchone()
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            with b.atomic():  # must wait for a, not slip in between a's read and write
-                b.execute("INSERT INTO patients (name, created) VALUES ('b', 'now')")
+        # b must wait for a, not slip in between a's read and write
+        with pytest.raises(sqlite3.OperationalError, match="locked"), b.atomic():
+            b.execute("INSERT INTO patients (name, created) VALUES ('b', 'now')")
         a.execute("INSERT INTO patients (name, created) VALUES ('a', 'now')")
     names = [r[0] for r in b.execute("SELECT name FROM patients")]
     assert names == ["a"]

@@ -53,7 +53,7 @@ async def test_movesense_without_gyro_subscribes_acc_and_decodes_every_sample(
 ) -> None:
     prof = get_profile("movesense")
     src = source(52, 12.0)
-    result, stream, sensor = await record(prof, src, fresh_db, duration_s=10.0, gyro=False)
+    result, _stream, sensor = await record(prof, src, fresh_db, duration_s=10.0, gyro=False)
     assert sensor.kind == "Acc" and sensor.max_n == 4  # type: ignore[attr-defined]
     assert result.status == "complete" and result.malformed == 0
     stored = storage.load_recording(fresh_db, result.recording_id)
@@ -110,7 +110,7 @@ async def test_short_drop_samples_after_reconnect_at_sensor_rate_and_gap_is_the_
     fs = 52
     src = source(fs, 9.0)
     faults = Faults(drop_link_at_s=3.0, away_s=0.5)
-    result, stream, sensor = await record(prof, src, fresh_db, duration_s=8.0, faults=faults,
+    result, _stream, sensor = await record(prof, src, fresh_db, duration_s=8.0, faults=faults,
                                           speed=1.0)
     assert sensor.drops == 1 and result.reconnects == 1
     gaps = storage.list_gaps(fresh_db, result.recording_id)

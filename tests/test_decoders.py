@@ -440,7 +440,7 @@ def test_cli_decodes_verity_0x81_without_factor_as_one_g() -> None:
 
 
 def test_cli_no_gyro_decodes_a_movesense_acc_packet() -> None:
-    packet, acc_ms2 = _movesense_acc_packet(4)
+    packet, _acc_ms2 = _movesense_acc_packet(4)
     code, out = _decode_cli("movesense", packet.hex(), "--no-gyro")
     assert code == 0 and len(out["acc_g"]) == 4 and "gyro_dps" not in out  # type: ignore[index]
     assert out["acc_g"][0][2] == pytest.approx(1.0, abs=1e-6)  # type: ignore[index]

@@ -17,7 +17,7 @@ from loadmon.recording import read_recording
 FIXTURE = Path(__file__).parent / "data" / "recordings" / "bridges_52hz_left_anterior.csv"
 
 
-def _half_written(db: storage.Database, writer: dict[str, object] | None) -> int:
+def _half_written(db: storage.Database, writer: str | None) -> int:
     """A recording as a recorder leaves it mid-way: samples committed, row `recording`."""
     rec = read_recording(FIXTURE)
     pid = storage.add_patient(db, "Ann")
@@ -38,7 +38,7 @@ def _dead_pid() -> int:
 
 def test_a_dead_writers_recording_is_closed_and_analysed_on_open(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
-    rid = _half_written(storage.open_db(path), {**recovery.writer_info(), "pid": _dead_pid()})
+    rid = _half_written(storage.open_db(path), recovery.writer_info(_dead_pid()))
     db = storage.open_db(path)
     row = storage.get_recording_row(db, rid)
     n = read_recording(FIXTURE).n_samples

@@ -66,7 +66,8 @@ def decode(
             return None  # the module-info reply of the start dialogue
         acc_lsb, gyro_lsb = metawear_scales(profile, s)
         kind, v = metawear.decode_message(
-            payload, acc_lsb_per_g=acc_lsb, gyro_lsb_per_dps=gyro_lsb, chip=metawear_chip(profile, s)
+            payload, acc_lsb_per_g=acc_lsb, gyro_lsb_per_dps=gyro_lsb,
+            chip=metawear_chip(profile, s),
         )
         return SampleBlock(v if kind == "acc" else None, v if kind == "gyro" else None, received_at)
     raise DecodeError(f"no decoder for family {fam!r}")
@@ -174,10 +175,12 @@ class StreamDecoder:
             if self._part1:
                 self.malformed += 1  # a first part whose continuation never came
             self._part1 = b""
-            if len(data) >= 2 and not movesense.body_fits(len(data) - 2, kind):
-                if len(data) == movesense.MAX_PACKET:
-                    self._part1 = data  # a full first part: DATA_PART2 follows
-                    return None
+            if (
+                len(data) == movesense.MAX_PACKET
+                and not movesense.body_fits(len(data) - 2, kind)
+            ):
+                self._part1 = data  # a full first part: DATA_PART2 follows
+                return None
         return decode(self.profile, data, received_at, self.settings)
 
     def reset(self) -> None:

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 
@@ -62,7 +61,7 @@ class Recorder:
         on_samples: Callable[[Samples], None] | None = None,
         on_ahead: Callable[[AccSamples], None] | None = None,
         flush_s: float = FLUSH_S,
-        extra: Mapping[str, Any] | None = None,
+        extra: Mapping[str, str | None] | None = None,
     ) -> None:
         self.db = db
         self.patient_id = patient_id
@@ -73,7 +72,8 @@ class Recorder:
         self.on_samples = on_samples
         self.on_ahead = on_ahead
         self.flush_s = flush_s
-        self.extra = dict(extra or {})
+        #: Stored in the row's `meta.extra` (e.g. the guided exercise); None values are left out.
+        self.extra = {k: v for k, v in (extra or {}).items() if v is not None}
         #: Flushes that found the database busy (their samples went in with a later one).
         self.busy_retries = 0
         self.recording_id: int | None = None
@@ -182,6 +182,7 @@ class Recorder:
                 self._start_set = True
             if status is not None:
                 update["status"] = status
+            assert self.recording_id is not None
             self.db.table("recordings").update(self.recording_id, update)
 
     def close(self, status: str) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib
-import inspect
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence

@@ -550,8 +550,9 @@ class MovesenseSensor(EmulatedSensor):
         if cmd == ms.CMD_HELLO:
             self._spawn(self.send_raw(enc.encode_movesense_result(ref, b"Hello")))
         elif cmd == ms.CMD_SUBSCRIBE:
-            status = self._subscribe(ref, v[2:].split(b"\x00", 1)[0].decode("utf-8", "replace"))
-            self._spawn(self.send_raw(enc.encode_movesense_result(ref, status.to_bytes(2, "little"))))
+            path = v[2:].split(b"\x00", 1)[0].decode("utf-8", "replace")
+            status = self._subscribe(ref, path).to_bytes(2, "little")
+            self._spawn(self.send_raw(enc.encode_movesense_result(ref, status)))
         elif cmd == ms.CMD_UNSUBSCRIBE and ref == self.sub_ref:
             self.sub_ref = None
             self.stop_streaming()

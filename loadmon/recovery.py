@@ -4,8 +4,8 @@ A recorder commits its samples at least once a second, so `kill -9`, a crash or 
 leaves a consistent recording whose row still says `recording` and which has no analysis.
 The recorder notes its process id and host in the row (`meta.extra.writer`, `pid@host`);
 when that process is gone, the next `storage.open_db` (or `loadmon analyze --recording
-ID`) marks the row `interrupted`, sets its totals from the stored blocks and analyses it, so its reps reach the
-status and the report. A row whose writer is alive (a recording under way) is left alone.
+ID`) marks the row `interrupted`, sets its totals from the stored blocks and analyses it,
+so its reps reach the status and the report. A row whose writer is alive (a recording under way) is left alone.
 """
 
 from __future__ import annotations

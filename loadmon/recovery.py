@@ -5,7 +5,8 @@ leaves a consistent recording whose row still says `recording` and which has no 
 The recorder notes its process id and host in the row (`meta.extra.writer`, `pid@host`);
 when that process is gone, the next `storage.open_db` (or `loadmon analyze --recording
 ID`) marks the row `interrupted`, sets its totals from the stored blocks and analyses it,
-so its reps reach the status and the report. A row whose writer is alive (a recording under way) is left alone.
+so its reps reach the status and the report. A row whose writer is alive (a recording
+under way) is left alone.
 """
 
 from __future__ import annotations

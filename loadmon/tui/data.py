@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from loadmon import patients, status, storage
 from loadmon.errors import InputError, LoadmonError, NotFoundError
-from loadmon.recording import Recording, read_recording
+from loadmon.recording import read_recording
 from loadmon.sessions import day_bounds, json_object, session_log
 
 #: Load categories in display order (unknown ones from the library follow, sorted).
@@ -501,99 +501,51 @@ async def sensor_chunks(
     on_sensor: Callable[[Any], None] | None = None,
     paired: Callable[[SampleChunk], None] | None = None,
 ) -> AsyncIterator[SampleChunk]:
-    """Decoded samples from a sensor through loadmon.sensor (bleak), as SampleChunks.
+    """Decoded samples from a source (`loadmon.sensor.source.open_source`), as SampleChunks,
+    without recording them (the Live screen records through `Recorder`).
 
-    `source` is `virtual:PROFILE` (an emulated sensor on the virtual radio replaying `replay`
-    at `speed` × real time; the stream ends with the file) or `ble:PROFILE:ADDRESS`.
-    A gap in the stream arrives as a chunk with no samples and `gap_s` > 0.
-
-    With `paired` (for a consumer that needs only the accelerometer live, e.g. guided RDL
-    and bridge counting), the yielded chunks carry acc only (gyro None), each as soon as its
-    packet is decoded, without waiting for the gyro packets (the Verity sends ACC and GYRO in
-    separate frames); the complete acc + gyro chunks, which are what to store, are handed to
-    `paired(chunk)` a little later. Acc samples whose gyro was lost with a dropped link are
-    yielded but never handed to `paired`.
+    A gap arrives as a chunk with no samples and `gap_s` > 0. With `paired`, the yielded
+    chunks carry acc only, each as soon as its packet is decoded; the complete acc + gyro
+    chunks are handed to `paired(chunk)` a little later.
     """
-    from loadmon.profiles import get_profile
-    from loadmon.sensor.stream import AccSamples, Gap, SensorStream, StreamOptions
+    from loadmon.sensor.source import open_source
+    from loadmon.sensor.stream import AccSamples, Gap
 
-    sensor: Any = None
-    kw: dict[str, Any] = {}
-    if source.startswith(VIRTUAL_PREFIX):
-        if replay is None:
-            raise InputError("a virtual sensor needs a replay file")
-        from loadmon.sensor.virtual.backend import VirtualBleakClient, VirtualBleakScanner
-        from loadmon.sensor.virtual.emulators import make_sensor
-
-        profile = get_profile(source[len(VIRTUAL_PREFIX) :])
-        sensor = make_sensor(profile, read_recording(Path(replay)), speed=speed)
-        await sensor.attach()
-        if on_sensor is not None:
-            on_sensor(sensor)  # its replay clock lets the screen measure rep latency
-        target = sensor.name
-        kw = {"client_backend": VirtualBleakClient, "scanner_backend": VirtualBleakScanner}
-        opts = StreamOptions(rate_hz=rate_hz, time_scale=speed, acc_ahead=paired is not None)
-    elif source.startswith(BLE_PREFIX):
-        profile_id, _, target = source[len(BLE_PREFIX) :].partition(":")
-        profile = get_profile(profile_id)
-        opts = StreamOptions(rate_hz=rate_hz, acc_ahead=paired is not None)
-    else:
-        raise InputError(f"unknown live source {source!r}")
-    stream = SensorStream(profile, target, opts, **kw)
-    stopper: asyncio.Future[Any] | None = None
-    replay_over = asyncio.Event()
-    try:
-        await stream.open()
-        if sensor is not None:
+    if source.startswith(VIRTUAL_PREFIX) and replay is None:
+        raise InputError("a virtual sensor needs a replay file")
+    async with open_source(
+        source, replay=replay, speed=speed, rate_hz=rate_hz, acc_ahead=paired is not None,
+        on_sensor=on_sensor,
+    ) as src:
+        stream = src.stream
+        if src.sensor is not None:
+            sensor = src.sensor
 
             async def end_of_replay() -> None:
                 await sensor.finished.wait()
                 await asyncio.sleep(0.3)  # let the last notifications arrive
-                replay_over.set()
                 await stream.aclose()
 
             stopper = asyncio.ensure_future(end_of_replay())
-        items = stream.__aiter__()
-        while True:
-            try:
-                item = await items.__anext__()
-            except StopAsyncIteration:
-                break
-            except asyncio.CancelledError:
-                # closing the stream from the end-of-replay task surfaces as a cancelled
-                # supervisor; that is the normal end of a replay, anything else is not
-                if replay_over.is_set():
-                    break
-                raise
-            if isinstance(item, Gap):
-                yield SampleChunk(
-                    np.zeros(0), np.zeros((0, 3)), None, stream.rate_hz, item.end_s - item.start_s
-                )
-                continue
-            if isinstance(item, AccSamples):
-                yield SampleChunk(
-                    np.asarray(item.t, dtype=np.float64),
-                    np.asarray(item.acc, dtype=np.float64),
-                    None,
-                    stream.rate_hz,
-                )
-                continue
-            chunk = SampleChunk(
-                np.asarray(item.t, dtype=np.float64),
-                np.asarray(item.acc, dtype=np.float64),
-                None if item.gyro is None else np.asarray(item.gyro, dtype=np.float64),
-                stream.rate_hz,
-            )
-            if paired is not None:
-                paired(chunk)
-                continue
-            yield chunk
-    finally:
-        if stopper is not None:
-            stopper.cancel()
-        await stream.aclose()
-        if sensor is not None:
-            await sensor.close()
+        else:
+            stopper = None
+        try:
+            await stream.open()
+            async for item in stream:
+                if isinstance(item, Gap):
+                    yield SampleChunk(np.zeros(0), np.zeros((0, 3)), None, stream.rate_hz,
+                                      item.end_s - item.start_s)
+                elif isinstance(item, AccSamples):
+                    yield SampleChunk(item.t, item.acc, None, stream.rate_hz)
+                else:
+                    chunk = SampleChunk(item.t, item.acc, item.gyro, stream.rate_hz)
+                    if paired is not None:
+                        paired(chunk)
+                    else:
+                        yield chunk
+        finally:
+            if stopper is not None:
+                stopper.cancel()
 
 
 #: Key set on an event dict that `LiveCounter.finish` withdraws (the offline run did not
@@ -643,41 +595,3 @@ def _event_dict(e: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(e) and not isinstance(e, type):
         return dataclasses.asdict(e)
     return dict(vars(e))
-
-
-def save_live_session(
-    data: DashboardData,
-    chunks: Sequence[SampleChunk],
-    *,
-    start: datetime,
-    sample_rate_hz: float,
-    device: str,
-    exercise: str | None = None,
-) -> int:
-    """Store a live session (samples and, when the detectors exist, its analysis).
-
-    A guided session (`exercise` set) is analysed as that exercise, as it was counted live."""
-    from loadmon import importing
-
-    if not chunks:
-        raise InputError("nothing was recorded")
-    chunks = [c for c in chunks if c.t.size]
-    if not chunks:
-        raise InputError("nothing was recorded")
-    t = np.concatenate([c.t for c in chunks])
-    acc = np.concatenate([c.acc for c in chunks])
-    gyros = [c.gyro for c in chunks if c.gyro is not None]
-    gyro = np.concatenate(gyros) if len(gyros) == len(chunks) else None
-    rec = Recording(
-        t=t,
-        acc=acc,
-        gyro=gyro,
-        sample_rate_hz=sample_rate_hz,
-        start=start,
-        device=device,
-        source="live",
-    )
-    result = importing.import_recording(
-        data.db, rec, patient=str(data.patient), exercise=exercise
-    )
-    return result.recording_id

@@ -690,8 +690,12 @@ class SensorStream:
         *,
         client_backend: type[BaseBleakClient] | None = None,
         scanner_backend: type[BaseBleakScanner] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.profile = profile
+        #: Host seconds for arrival stamps and outage timing: the running event loop's
+        #: clock unless injected (virtual time in tests).
+        self._host_clock = clock
         self.target = target
         #: What to scan for on a reconnect: the name or address the caller gave.
         self._query = target.address if isinstance(target, BLEDevice) else target
@@ -721,8 +725,14 @@ class SensorStream:
         #: Time (s, recording axis) of the last sample yielded as AccSamples (acc_ahead).
         self._ahead_t = -np.inf
 
+    def host_time(self) -> float:
+        if self._host_clock is not None:
+            return self._host_clock()
+        return asyncio.get_running_loop().time()
+
     def clock(self) -> float:
-        return time.monotonic() * self.opts.time_scale
+        """Sensor-time-scaled host clock that arrival stamps use."""
+        return self.host_time() * self.opts.time_scale
 
     # -- connection management --
 
@@ -795,17 +805,17 @@ class SensorStream:
                 self.stats.connected = False
                 # The consumer marks the gap and resets the clocks when it reaches the
                 # LINK_LOST marker, after the packets that arrived before the drop.
-                lost_at = time.monotonic()
+                lost_at = self.host_time()
                 deadline = lost_at + self.opts.reconnect_timeout_s
                 attempt = 0
                 while not self._closed:
                     try:
                         await self._connect(fresh=True)
                         self.stats.reconnects += 1
-                        self.stats.last_outage_s = time.monotonic() - lost_at
+                        self.stats.last_outage_s = self.host_time() - lost_at
                         break
                     except (DeviceError, BleakError, TimeoutError) as e:
-                        if time.monotonic() > deadline:
+                        if self.host_time() > deadline:
                             raise DeviceError(
                                 f"lost {self.profile.name} and could not reconnect within "
                                 f"{self.opts.reconnect_timeout_s:g} s: {e}"

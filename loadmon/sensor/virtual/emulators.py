@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import math
 import struct
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,8 +106,12 @@ class EmulatedSensor:
         speed: float = 1.0,
         faults: Faults | None = None,
         name: str | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.profile = profile
+        #: Host seconds (the running event loop's clock unless injected), so a test on
+        #: virtual time moves the replay with it.
+        self.clock = clock or _loop_time
         self.replay = Replay(recording)
         self.speed = float(speed)
         self.faults = faults or Faults()
@@ -211,7 +215,7 @@ class EmulatedSensor:
     def replay_time(self) -> float:
         if self._t0 is None:
             return 0.0
-        return (time.monotonic() - self._t0) * self.speed
+        return (self.clock() - self._t0) * self.speed
 
     def _on_subscription(self, conn: Connection, notify: bool, indicate: bool) -> None:
         """Sensors that stream as soon as the CCCD is written (WitMotion, Thingy:52)."""
@@ -223,7 +227,7 @@ class EmulatedSensor:
     def start_streaming(self) -> None:
         """Begin (or resume, after a reconnect) sending samples from the current replay time."""
         if self._t0 is None:
-            self._t0 = time.monotonic()
+            self._t0 = self.clock()
         if self._stream_task is None or self._stream_task.done():
             self._stream_task = asyncio.ensure_future(self._stream())
 
@@ -286,6 +290,11 @@ class EmulatedSensor:
             return False
         cccd = self.device.gatt_server.read_cccd(self.connection, char)
         return bool(cccd[0] & 0x01)
+
+
+def _loop_time() -> float:
+    """The running event loop's clock (monotonic, and virtual under a virtual-time loop)."""
+    return asyncio.get_running_loop().time()
 
 
 def _uuid(u: str) -> core.UUID:
@@ -827,10 +836,11 @@ def make_sensor(
     faults: Faults | None = None,
     name: str | None = None,
     chip: str | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> EmulatedSensor:
     """The emulator for a profile's family, replaying `recording` (`chip`: MetaWear's
     bmi160 for a MetaMotion RL/C, bmi270 for a MetaMotion S)."""
-    kw: dict[str, Any] = {"speed": speed, "faults": faults, "name": name}
+    kw: dict[str, Any] = {"speed": speed, "faults": faults, "name": name, "clock": clock}
     if chip is not None:
         kw["chip"] = chip
     return FAMILIES[profile.family](profile, recording, **kw)

@@ -71,6 +71,14 @@ def quantum(profile: DeviceProfile, stream: SensorStream) -> tuple[float, float]
     return max(acc, 1e-4), max(gyro, 1e-3)
 
 
+def source_index(stored: Recording, src: Recording, i: int) -> int:
+    """Index of the source sample stored sample `i` is (nearest in acc and gyro)."""
+    d = np.abs(src.acc - stored.acc[i]).max(axis=1)
+    if stored.gyro is not None and src.gyro is not None:
+        d = np.maximum(d, np.abs(src.gyro - stored.gyro[i]).max(axis=1) / 400)
+    return int(np.argmin(d))
+
+
 def align(stored: Recording, src: Recording) -> int:
     """Index of the source sample the stored recording starts at (match a 5-sample window)."""
     w = stored.acc[:5]
@@ -121,8 +129,15 @@ async def test_sixty_seconds_at_speed_10_equals_source(
             assert_paired_within_one_sample(stored.gyro, src.gyro, i0, tol)
     else:
         assert stored.gyro is None
-    dt = (stored.t - stored.t[0]) - (src.t[ref] - src.t[i0])
-    assert np.abs(dt).max() < 1.0 / rate
+    if prof.has_clock:
+        # The sensor's own clock: every sample at its source time.
+        dt = (stored.t - stored.t[0]) - (src.t[ref] - src.t[i0])
+        assert np.abs(dt).max() < 1.0 / rate
+    else:
+        # Arrival time: consecutive source samples (checked above) one period apart on the
+        # rate grid; where the grid sits follows the host's lag, which is scheduling (×10 at
+        # --speed 10), so it is not asserted.
+        np.testing.assert_allclose(np.diff(stored.t), 1.0 / rate, rtol=0, atol=0.25 / rate)
     if prof.family == "polar_pmd":
         assert not getattr(stream.session, "sdk", False)  # the defaults need no SDK mode
     blocks = fresh_db.execute("SELECT count(*) FROM sample_blocks").fetchone()[0]
@@ -146,7 +161,15 @@ async def test_dropped_link_reconnects_and_gap_is_stored(
     gaps = storage.list_gaps(fresh_db, result.recording_id)
     assert len(gaps) == 1
     a, b = gaps[0]
-    assert a < 6.1 < b and b - a >= 0.5 * SPEED * 0.8
+    assert b - a >= 0.5 * SPEED * 0.8  # away 0.5 s of host time at ×10
+    # The samples either side of the gap are the source's last before the drop (whenever the
+    # busy host let the emulator drop it) and its first after the reconnect.
+    stored_ = storage.load_recording(fresh_db, result.recording_id)
+    k_before = source_index(stored_, src, int(np.searchsorted(stored_.t, a + 1e-3)) - 1)
+    k_after = source_index(stored_, src, int(np.searchsorted(stored_.t, b - 1e-3)))
+    rate = prof.acc.default_rate_hz
+    drop_k = sensor.dropped_at_s * rate  # type: ignore[operator]
+    assert k_before <= drop_k + 1 < k_after
     reasons = [r["reason"] for r in fresh_db["gaps"].rows]
     assert reasons == ["link lost"]
     stored = storage.load_recording(fresh_db, result.recording_id)
@@ -156,8 +179,27 @@ async def test_dropped_link_reconnects_and_gap_is_stored(
 async def test_malformed_packets_are_counted_and_skipped(fresh_db: storage.Database) -> None:
     prof = get_profile("witmotion-bwt901ble")
     src = source(50, 12.0)
-    result, _, sensor = await run_virtual(prof, src, fresh_db, duration_s=10.0,
-                                          faults=Faults(malformed_every=10))
+    sensor = make_sensor(prof, src, speed=SPEED, faults=Faults(malformed_every=10))
+    await sensor.attach()
+    stream = SensorStream(prof, sensor.name, StreamOptions(time_scale=SPEED),
+                          client_backend=VirtualBleakClient, scanner_backend=VirtualBleakScanner)
+    stop = asyncio.Event()
+
+    async def all_received() -> None:
+        """Stop once the replay is over and every notification sent has been handled, so
+        the counts compare whatever the host's speed."""
+        await sensor.finished.wait()
+        while stream.stats.packets < sensor.sent:
+            await asyncio.sleep(0.01)
+        stop.set()
+
+    watcher = asyncio.ensure_future(all_received())
+    try:
+        pid = storage.add_patient(fresh_db, "w")
+        result = await Recorder(fresh_db, pid, stream).run(stop=stop)
+    finally:
+        watcher.cancel()
+        await sensor.close()
     assert sensor.corrupted > 0 and result.malformed == sensor.corrupted
     stored = storage.load_recording(fresh_db, result.recording_id)
     # Every stored sample is a real one: corrupted packets are skipped, not misread.

@@ -121,6 +121,8 @@ class EmulatedSensor:
         self.connection: Connection | None = None
         self.finished = asyncio.Event()
         self.sent = self.lost = self.corrupted = self.drops = 0
+        #: Replay time (s) at which the `drop_link_at_s` fault actually dropped the link.
+        self.dropped_at_s: float | None = None
         self._t0: float | None = None
         self._resumed = False
         self._dropped = False
@@ -254,6 +256,7 @@ class EmulatedSensor:
                 drop = self.faults.drop_link_at_s
                 if drop is not None and not self._dropped and now >= drop:
                     self._dropped = True
+                    self.dropped_at_s = now
                     self.drops += 1
                     conn = self.connection
                     if conn is not None:

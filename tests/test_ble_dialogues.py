@@ -18,7 +18,7 @@ from loadmon.recording import Recording
 from loadmon.sensor.record import Recorder, RecordResult
 from loadmon.sensor.stream import SensorStream, StreamOptions
 from loadmon.sensor.virtual.backend import VirtualBleakClient, VirtualBleakScanner
-from loadmon.sensor.virtual.emulators import EmulatedSensor, Faults, make_sensor
+from loadmon.sensor.virtual.emulators import EmulatedSensor, Faults, TickClock, make_sensor
 from tests.test_ble_virtual import align, source
 
 SPEED = 10.0
@@ -35,13 +35,16 @@ async def record(
     faults: Faults | None = None,
     speed: float = SPEED,
 ) -> tuple[RecordResult, SensorStream, EmulatedSensor]:
-    sensor = make_sensor(profile, src, speed=speed, faults=faults, chip=chip)
+    # Without faults that wait in real time, both run on the emulator's tick clock: host
+    # scheduling cannot move arrival times.
+    clock = TickClock() if faults is None else None
+    sensor = make_sensor(profile, src, speed=speed, faults=faults, chip=chip, clock=clock)
     await sensor.attach()
     try:
         pid = storage.add_patient(db, f"p{time.monotonic_ns()}")
         opts = StreamOptions(rate_hz=int(src.sample_rate_hz), time_scale=speed, gyro=gyro)
         stream = SensorStream(profile, sensor.name, opts, client_backend=VirtualBleakClient,
-                              scanner_backend=VirtualBleakScanner)
+                              scanner_backend=VirtualBleakScanner, clock=clock)
         result = await Recorder(db, pid, stream).run(duration_s=duration_s)
     finally:
         await sensor.close()

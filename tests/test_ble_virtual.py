@@ -20,7 +20,7 @@ from loadmon.recording import Recording, write_loadmon_csv
 from loadmon.sensor.record import Recorder, RecordResult
 from loadmon.sensor.stream import Samples, SensorStream, StreamOptions
 from loadmon.sensor.virtual.backend import VirtualBleakClient, VirtualBleakScanner
-from loadmon.sensor.virtual.emulators import EmulatedSensor, Faults, make_sensor
+from loadmon.sensor.virtual.emulators import EmulatedSensor, Faults, TickClock, make_sensor
 
 SPEED = 10.0
 
@@ -49,14 +49,18 @@ async def run_virtual(
     *,
     duration_s: float | None,
     faults: Faults | None = None,
+    tick_clock: bool = False,
 ) -> tuple[RecordResult, SensorStream, EmulatedSensor]:
-    sensor = make_sensor(profile, src, speed=SPEED, faults=faults)
+    """Record a virtual sensor; `tick_clock` puts both on the emulator's tick clock, so host
+    scheduling cannot move arrival times (not for faults that wait in real time)."""
+    clock = TickClock() if tick_clock else None
+    sensor = make_sensor(profile, src, speed=SPEED, faults=faults, clock=clock)
     await sensor.attach()
     try:
         pid = storage.add_patient(db, f"p{time.monotonic_ns()}")
         stream = SensorStream(
             profile, sensor.name, StreamOptions(rate_hz=int(src.sample_rate_hz), time_scale=SPEED),
-            client_backend=VirtualBleakClient, scanner_backend=VirtualBleakScanner,
+            client_backend=VirtualBleakClient, scanner_backend=VirtualBleakScanner, clock=clock,
         )
         result = await Recorder(db, pid, stream).run(duration_s=duration_s)
     finally:
@@ -109,7 +113,7 @@ async def test_sixty_seconds_at_speed_10_equals_source(
     prof = get_profile(profile_id)
     rate = prof.acc.default_rate_hz
     src = source(rate, 61.0)
-    result, stream, _ = await run_virtual(prof, src, fresh_db, duration_s=60.0)
+    result, stream, _ = await run_virtual(prof, src, fresh_db, duration_s=60.0, tick_clock=True)
     stored = storage.load_recording(fresh_db, result.recording_id)
     assert result.status == "complete" and result.gaps == 0 and result.malformed == 0
     i0 = align(stored, src)
@@ -334,7 +338,7 @@ async def test_half_second_blocks_are_merged_atomically(
     monkeypatch.setattr(storage, "BLOCK_SAMPLES", 128)
     prof = get_profile("movesense")
     src = source(52, 8.0)
-    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=6.0)
+    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=6.0, tick_clock=True)
     stored = storage.load_recording(fresh_db, result.recording_id)
     assert stored.n_samples == result.n_samples == 312
     np.testing.assert_allclose(stored.acc, src.acc[:312], atol=1e-4)
@@ -373,7 +377,7 @@ async def test_verity_replays_an_acc_only_file_without_a_start_time(
 
     prof = get_profile("polar-verity-sense")
     src = replace(source(52.0, 21.0), gyro=None, start=datetime(1970, 1, 1, tzinfo=UTC))
-    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=20.0)
+    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=20.0, tick_clock=True)
     stored = storage.load_recording(fresh_db, result.recording_id)
     assert stored.duration_s == pytest.approx(20.0, abs=1.6)
     assert stored.gyro is not None and np.abs(stored.gyro).max() < 0.1

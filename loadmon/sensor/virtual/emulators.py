@@ -263,6 +263,8 @@ class EmulatedSensor:
                         await conn.disconnect()
                     return
                 await asyncio.sleep(TICK_S)
+                if isinstance(self.clock, TickClock):
+                    self.clock.advance(TICK_S)
         except (core.BaseBumbleError, ConnectionError):
             return
 
@@ -293,6 +295,21 @@ class EmulatedSensor:
             return False
         cccd = self.device.gatt_server.read_cccd(self.connection, char)
         return bool(cccd[0] & 0x01)
+
+
+class TickClock:
+    """A host clock that only the emulator's streaming ticks move (TICK_S each), for tests:
+    inject it into the emulator and the stream and the replay runs the same however busy the
+    machine is (a stalled event loop stalls this clock too, so it is never taken for a gap)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, dt: float) -> None:
+        self.now += dt
 
 
 def _loop_time() -> float:

@@ -252,7 +252,10 @@ def test_cli_record_virtual_replay_and_errors(tmp_path: Path) -> None:
 
 
 def test_cli_record_stores_the_detected_reps_of_the_session(tmp_path: Path) -> None:
-    """A live-recorded session is analysed when it ends, so it counts in the day's load."""
+    """A live-recorded session is analysed when it ends, so it counts in the day's load.
+
+    A sensor with its own clock (the Verity): at --speed 20 an arrival-time sensor's stamps
+    would carry the host's scheduling ×20, and this test is about the analysis, not that."""
     fixture = Path(__file__).parent / "data" / "recordings" / "bridges_52hz_left_anterior.csv"
     truth = json.loads(
         (Path(__file__).parent / "data" / "expected" / "bridges_52hz_left_anterior.json")
@@ -260,7 +263,7 @@ def test_cli_record_stores_the_detected_reps_of_the_session(tmp_path: Path) -> N
     )
     n_true = sum(1 for e in truth["events"] if e["type"] == "bridge_rep")
     db = tmp_path / "rec.db"
-    res = CliRunner().invoke(cli, ["record", "--device", "virtual:thingy52", "--replay",
+    res = CliRunner().invoke(cli, ["record", "--device", "virtual:polar-verity-sense", "--replay",
                                    str(fixture), "--speed", "20", "--no-reps", "--patient", "ann",
                                    "--create", "--db", str(db)])
     assert res.exit_code == 0, res.output

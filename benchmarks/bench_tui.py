@@ -97,7 +97,7 @@ class LiveRun:
     tui: list[float] = field(default_factory=list)
     withdrawn: list[float] = field(default_factory=list)
     wall_s: float = 0.0
-    #: the acc + gyro chunks the Live screen kept (what a save stores).
+    #: what the Live screen's recorder stored (one chunk: the recording).
     paired: list[SampleChunk] | None = None
 
 
@@ -135,7 +135,11 @@ async def _live(db: Path, run: LiveRun) -> None:
         run.shown = list(live.latency_log)
         run.tui = list(live.tui_latencies)
         run.withdrawn = [float(e.get("end_s", 0.0)) for e in live.withdrawn]
-        run.paired = list(live.chunks)
+        if live.recorder is not None and live.recorder.recording_id is not None:
+            from loadmon import storage
+
+            stored = storage.load_recording(storage.open_db(db), live.recorder.recording_id)
+            run.paired = [SampleChunk(stored.t, stored.acc, stored.gyro, stored.sample_rate_hz)]
 
 
 def report(run: LiveRun) -> bool:
@@ -162,7 +166,7 @@ def report(run: LiveRun) -> bool:
         chunks = [c for c in run.paired if c.t.size]
         n = sum(c.t.size for c in chunks)
         with_gyro = sum(c.t.size for c in chunks if c.gyro is not None)
-        print(f"  the chunks a save stores hold {n} samples, {with_gyro} with gyro")
+        print(f"  the recording stored holds {n} samples, {with_gyro} with gyro")
         ok = ok and bool(n) and with_gyro in (0, n)  # all paired, or an acc-only sensor
     return ok
 

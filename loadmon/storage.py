@@ -29,7 +29,34 @@ from loadmon.bounds import check_quantisable, fit_scale
 from loadmon.errors import InputError, NotFoundError, StorageError
 from loadmon.recording import Recording
 
-Database = sqlite_utils.Database
+
+class Database(sqlite_utils.Database):
+    """sqlite-utils' Database whose write transactions take the write lock before they read.
+
+    `atomic()` starts with BEGIN IMMEDIATE: a deferred transaction that reads first and
+    writes later fails at once with "database is locked" when another writer committed in
+    between (WAL cannot upgrade a stale snapshot), whatever the busy timeout. Taking the lock
+    first makes every writer wait its turn (up to BUSY_TIMEOUT_MS) instead.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:  # type: ignore[override]
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+
+
+#: How long a writer waits for another's transaction before "database is locked" (ms).
+BUSY_TIMEOUT_MS = 30_000
 
 #: Default quantisation steps when the source does not say (finer than loadmon-csv prints).
 DEFAULT_ACC_SCALE_G = 1e-4
@@ -48,8 +75,14 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("loadmon", appauthor=False)) / "loadmon.db"
 
 
-def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Database:
-    """Open (and if needed create, mode 0600, and migrate) the database at `path`."""
+def open_db(
+    path: str | os.PathLike[str] | None = None, *, create: bool = True, recover: bool = True
+) -> Database:
+    """Open (and if needed create, mode 0600, and migrate) the database at `path`.
+
+    With `recover`, recordings left `recording` by a process that is gone (killed, crashed,
+    power cut) are closed as `interrupted` and analysed (loadmon.recovery).
+    """
     p = Path(path) if path is not None else default_db_path()
     if str(p) == ":memory:":
         db = Database(memory=True)
@@ -74,7 +107,7 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
             raise StorageError(f"{p} is empty (0 bytes), not a loadmon database")
         try:
             db = Database(p)
-            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.conn.execute("PRAGMA journal_mode=WAL").fetchone()
         except sqlite3.DatabaseError as e:
             raise StorageError(f"cannot open database {p}: {e}") from None
@@ -83,6 +116,12 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
         migrate(db)
     except sqlite3.DatabaseError as e:
         raise StorageError(f"cannot open database {p}: {e}") from None
+    if recover and db.execute(
+        "SELECT 1 FROM recordings WHERE status = 'recording' LIMIT 1"
+    ).fetchone():
+        from loadmon import recovery  # recordings whose writer died: close and analyse them
+
+        recovery.recover_interrupted(db)
     return db
 
 

@@ -71,11 +71,15 @@ def test_kill_9_keeps_everything_up_to_the_last_second(tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    (status,) = conn.execute("SELECT status FROM recordings").fetchone()
     conn.close()
-    db = storage.open_db(db_path, create=False)
+    assert status == "recording"  # it never got to say goodbye
+    db = storage.open_db(db_path, create=False)  # recovery closes and analyses it
     row = db.execute("SELECT id, n_samples, status FROM recordings").fetchone()
     rid, n_samples, status = row
-    assert status == "recording"  # it never got to say goodbye
+    assert status == "interrupted"
+    assert db.execute("SELECT count(*) FROM analyses WHERE recording_id = ?",
+                      [rid]).fetchone()[0] == 1
     rec = storage.load_recording(db, rid)
     assert rec.n_samples == n_samples >= stored_seen
     # Everything the recorder had received more than a second before the kill is on disk.

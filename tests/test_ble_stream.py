@@ -100,7 +100,7 @@ async def test_link_lost_is_reported_even_when_older_frames_are_decoded_after_th
         frame(mtype, k0, n, 100 if mtype == acc_t else 16)
     stream._on_disconnect(cast(BleakClient, None))
 
-    async def reconnect() -> None:  # the sensor is back 5 s later, streaming gyro of 1600
+    async def reconnect(fresh: bool = False) -> None:  # back 5 s later, gyro of 1600
         for k0 in range(572, 832, 52):
             frame(acc_t, k0, 52, 100)
             frame(gyro_t, k0, 52, 1600)
@@ -122,7 +122,7 @@ async def test_link_lost_is_reported_even_when_older_frames_are_decoded_after_th
     samples = [i for i in items if isinstance(i, Samples)]
     before = np.concatenate([s.gyro for s in samples if s.t[-1] <= gaps[0].start_s])  # type: ignore[misc]
     after = np.concatenate([s.gyro for s in samples if s.t[0] >= gaps[0].end_s])  # type: ignore[misc]
-    factor = stream.session.settings.gyro_factor or 0.0
+    factor = stream.session.settings.gyro_factor or 1.0  # no FACTOR in a start reply: 1.0
     assert np.allclose(before, 16 * factor) and np.allclose(after[:200], 1600 * factor)
     assert gaps[0].start_s == pytest.approx(239 / fs) and gaps[0].end_s == pytest.approx(572 / fs)
 
@@ -174,7 +174,7 @@ async def test_acc_ahead_yields_acc_without_waiting_for_gyro_and_pairs_later() -
     a_ahead = np.concatenate([i.acc for i in ahead])
     assert np.array_equal(a_ahead, np.concatenate([i.acc for i in paired]))
     gyro = np.concatenate([i.gyro for i in paired])  # type: ignore[misc]
-    factor = stream.session.settings.gyro_factor or 0.0
+    factor = stream.session.settings.gyro_factor or 1.0  # no FACTOR in a start reply: 1.0
     assert np.allclose(gyro[:, 0], -np.arange(540) * factor)
     # After the first pairing, acc comes out with the frame that holds it, not with the gyro:
     # when the ACC frame ending at sample 419 is in, the paired samples stop at 359 (the last

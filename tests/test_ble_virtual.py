@@ -20,7 +20,7 @@ from loadmon.recording import Recording, write_loadmon_csv
 from loadmon.sensor.record import Recorder, RecordResult
 from loadmon.sensor.stream import Samples, SensorStream, StreamOptions
 from loadmon.sensor.virtual.backend import VirtualBleakClient, VirtualBleakScanner
-from loadmon.sensor.virtual.emulators import EmulatedSensor, Faults, make_sensor
+from loadmon.sensor.virtual.emulators import EmulatedSensor, Faults, TickClock, make_sensor
 
 SPEED = 10.0
 
@@ -49,14 +49,18 @@ async def run_virtual(
     *,
     duration_s: float | None,
     faults: Faults | None = None,
+    tick_clock: bool = False,
 ) -> tuple[RecordResult, SensorStream, EmulatedSensor]:
-    sensor = make_sensor(profile, src, speed=SPEED, faults=faults)
+    """Record a virtual sensor; `tick_clock` puts both on the emulator's tick clock, so host
+    scheduling cannot move arrival times (not for faults that wait in real time)."""
+    clock = TickClock() if tick_clock else None
+    sensor = make_sensor(profile, src, speed=SPEED, faults=faults, clock=clock)
     await sensor.attach()
     try:
         pid = storage.add_patient(db, f"p{time.monotonic_ns()}")
         stream = SensorStream(
             profile, sensor.name, StreamOptions(rate_hz=int(src.sample_rate_hz), time_scale=SPEED),
-            client_backend=VirtualBleakClient, scanner_backend=VirtualBleakScanner,
+            client_backend=VirtualBleakClient, scanner_backend=VirtualBleakScanner, clock=clock,
         )
         result = await Recorder(db, pid, stream).run(duration_s=duration_s)
     finally:
@@ -69,6 +73,14 @@ def quantum(profile: DeviceProfile, stream: SensorStream) -> tuple[float, float]
     acc = s.acc_factor or profile.acc.resolution or 1e-4
     gyro = (s.gyro_factor or (profile.gyro.resolution if profile.gyro else 0) or 1e-3)
     return max(acc, 1e-4), max(gyro, 1e-3)
+
+
+def source_index(stored: Recording, src: Recording, i: int) -> int:
+    """Index of the source sample stored sample `i` is (nearest in acc and gyro)."""
+    d = np.abs(src.acc - stored.acc[i]).max(axis=1)
+    if stored.gyro is not None and src.gyro is not None:
+        d = np.maximum(d, np.abs(src.gyro - stored.gyro[i]).max(axis=1) / 400)
+    return int(np.argmin(d))
 
 
 def align(stored: Recording, src: Recording) -> int:
@@ -101,7 +113,7 @@ async def test_sixty_seconds_at_speed_10_equals_source(
     prof = get_profile(profile_id)
     rate = prof.acc.default_rate_hz
     src = source(rate, 61.0)
-    result, stream, _ = await run_virtual(prof, src, fresh_db, duration_s=60.0)
+    result, stream, _ = await run_virtual(prof, src, fresh_db, duration_s=60.0, tick_clock=True)
     stored = storage.load_recording(fresh_db, result.recording_id)
     assert result.status == "complete" and result.gaps == 0 and result.malformed == 0
     i0 = align(stored, src)
@@ -121,8 +133,15 @@ async def test_sixty_seconds_at_speed_10_equals_source(
             assert_paired_within_one_sample(stored.gyro, src.gyro, i0, tol)
     else:
         assert stored.gyro is None
-    dt = (stored.t - stored.t[0]) - (src.t[ref] - src.t[i0])
-    assert np.abs(dt).max() < 1.0 / rate
+    if prof.has_clock:
+        # The sensor's own clock: every sample at its source time.
+        dt = (stored.t - stored.t[0]) - (src.t[ref] - src.t[i0])
+        assert np.abs(dt).max() < 1.0 / rate
+    else:
+        # Arrival time: consecutive source samples (checked above) one period apart on the
+        # rate grid; where the grid sits follows the host's lag, which is scheduling (×10 at
+        # --speed 10), so it is not asserted.
+        np.testing.assert_allclose(np.diff(stored.t), 1.0 / rate, rtol=0, atol=0.25 / rate)
     if prof.family == "polar_pmd":
         assert not getattr(stream.session, "sdk", False)  # the defaults need no SDK mode
     blocks = fresh_db.execute("SELECT count(*) FROM sample_blocks").fetchone()[0]
@@ -146,7 +165,15 @@ async def test_dropped_link_reconnects_and_gap_is_stored(
     gaps = storage.list_gaps(fresh_db, result.recording_id)
     assert len(gaps) == 1
     a, b = gaps[0]
-    assert a < 6.1 < b and b - a >= 0.5 * SPEED * 0.8
+    assert b - a >= 0.5 * SPEED * 0.8  # away 0.5 s of host time at ×10
+    # The samples either side of the gap are the source's last before the drop (whenever the
+    # busy host let the emulator drop it) and its first after the reconnect.
+    stored_ = storage.load_recording(fresh_db, result.recording_id)
+    k_before = source_index(stored_, src, int(np.searchsorted(stored_.t, a + 1e-3)) - 1)
+    k_after = source_index(stored_, src, int(np.searchsorted(stored_.t, b - 1e-3)))
+    rate = prof.acc.default_rate_hz
+    drop_k = sensor.dropped_at_s * rate  # type: ignore[operator]
+    assert k_before <= drop_k + 1 < k_after
     reasons = [r["reason"] for r in fresh_db["gaps"].rows]
     assert reasons == ["link lost"]
     stored = storage.load_recording(fresh_db, result.recording_id)
@@ -156,8 +183,27 @@ async def test_dropped_link_reconnects_and_gap_is_stored(
 async def test_malformed_packets_are_counted_and_skipped(fresh_db: storage.Database) -> None:
     prof = get_profile("witmotion-bwt901ble")
     src = source(50, 12.0)
-    result, _, sensor = await run_virtual(prof, src, fresh_db, duration_s=10.0,
-                                          faults=Faults(malformed_every=10))
+    sensor = make_sensor(prof, src, speed=SPEED, faults=Faults(malformed_every=10))
+    await sensor.attach()
+    stream = SensorStream(prof, sensor.name, StreamOptions(time_scale=SPEED),
+                          client_backend=VirtualBleakClient, scanner_backend=VirtualBleakScanner)
+    stop = asyncio.Event()
+
+    async def all_received() -> None:
+        """Stop once the replay is over and every notification sent has been handled, so
+        the counts compare whatever the host's speed."""
+        await sensor.finished.wait()
+        while stream.stats.packets < sensor.sent:
+            await asyncio.sleep(0.01)
+        stop.set()
+
+    watcher = asyncio.ensure_future(all_received())
+    try:
+        pid = storage.add_patient(fresh_db, "w")
+        result = await Recorder(fresh_db, pid, stream).run(stop=stop)
+    finally:
+        watcher.cancel()
+        await sensor.close()
     assert sensor.corrupted > 0 and result.malformed == sensor.corrupted
     stored = storage.load_recording(fresh_db, result.recording_id)
     # Every stored sample is a real one: corrupted packets are skipped, not misread.
@@ -206,7 +252,10 @@ def test_cli_record_virtual_replay_and_errors(tmp_path: Path) -> None:
 
 
 def test_cli_record_stores_the_detected_reps_of_the_session(tmp_path: Path) -> None:
-    """A live-recorded session is analysed when it ends, so it counts in the day's load."""
+    """A live-recorded session is analysed when it ends, so it counts in the day's load.
+
+    A sensor with its own clock (the Verity): at --speed 20 an arrival-time sensor's stamps
+    would carry the host's scheduling ×20, and this test is about the analysis, not that."""
     fixture = Path(__file__).parent / "data" / "recordings" / "bridges_52hz_left_anterior.csv"
     truth = json.loads(
         (Path(__file__).parent / "data" / "expected" / "bridges_52hz_left_anterior.json")
@@ -214,7 +263,7 @@ def test_cli_record_stores_the_detected_reps_of_the_session(tmp_path: Path) -> N
     )
     n_true = sum(1 for e in truth["events"] if e["type"] == "bridge_rep")
     db = tmp_path / "rec.db"
-    res = CliRunner().invoke(cli, ["record", "--device", "virtual:thingy52", "--replay",
+    res = CliRunner().invoke(cli, ["record", "--device", "virtual:polar-verity-sense", "--replay",
                                    str(fixture), "--speed", "20", "--no-reps", "--patient", "ann",
                                    "--create", "--db", str(db)])
     assert res.exit_code == 0, res.output
@@ -292,7 +341,7 @@ async def test_half_second_blocks_are_merged_atomically(
     monkeypatch.setattr(storage, "BLOCK_SAMPLES", 128)
     prof = get_profile("movesense")
     src = source(52, 8.0)
-    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=6.0)
+    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=6.0, tick_clock=True)
     stored = storage.load_recording(fresh_db, result.recording_id)
     assert stored.n_samples == result.n_samples == 312
     np.testing.assert_allclose(stored.acc, src.acc[:312], atol=1e-4)
@@ -331,7 +380,7 @@ async def test_verity_replays_an_acc_only_file_without_a_start_time(
 
     prof = get_profile("polar-verity-sense")
     src = replace(source(52.0, 21.0), gyro=None, start=datetime(1970, 1, 1, tzinfo=UTC))
-    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=20.0)
+    result, _, _ = await run_virtual(prof, src, fresh_db, duration_s=20.0, tick_clock=True)
     stored = storage.load_recording(fresh_db, result.recording_id)
     assert stored.duration_s == pytest.approx(20.0, abs=1.6)
     assert stored.gyro is not None and np.abs(stored.gyro).max() < 0.1

@@ -115,7 +115,7 @@ def test_metawear_and_movesense_examples() -> None:
     ref, ts, acc, gyro = movesense.decode_data(data, imu6=True)
     assert (ref, ts) == (0x63, 1000) and acc[0, 2] == pytest.approx(1.0, abs=1e-6)
     assert gyro is not None and gyro.tolist() == [[1.0, 1.0, 1.0]]
-    assert movesense.build_subscribe(0x63, "/Meas/Acc/13") == H("01 63") + b"/Meas/Acc/13"
+    assert movesense.build_subscribe(0x63, "/Meas/Acc/13") == H("01 63") + b"/Meas/Acc/13\x00"
 
 
 @pytest.mark.parametrize(
@@ -222,3 +222,245 @@ def test_movesense_round_trip(vals: np.ndarray, ts: int) -> None:
     assert block.device_time_ns == ts * 1_000_000 and block.time_ref == "first"
     np.testing.assert_allclose(block.acc, vals[:, :3], rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(block.gyro, vals[:, 3:], rtol=1e-6, atol=1e-6)
+
+
+# ---- vendor vectors for every frame type (polar-ble-sdk AccDataTest / GyrDataTest, MetaWear
+# ---- SDK test_accelerometer_bmi270.py, Movesense's documented /Meas/Acc and IMU6 layouts) ----
+
+VERITY = "polar-verity-sense"
+#: The SDK's `process acc compressed data type 0` frame body (reference + one 10-bit block).
+SDK_ACC_0X80 = H(
+    "71 07 F0 6A 9E 8D 0A 38 BE 5C BE BA 2F 96 B3 EE 4B E5 AD FB 42 B9 EB BE 4C FE BA 2F 92"
+    " BF EE 4B E4 B1 FB 12 B9 EC BD 3C 3E BB 2F 8F D3 DE 4B E3 B5 F7 D2 B8 ED BD 30 7E 7B 2F"
+    " 8B E3 CE 8B E2 BA F7 A2 B8 EE BC 20 BE 7B 2F 88 F3 CE CB E1 BD EF 52 F8 EF BC 18 FE 3B"
+    " 2F 84 03 BF CB E0 C2 EF 32 B8 F0 BB 04 4E BC 2E 81 13 AF 0B E0 C6 EF F2 F7 F1 B9 FC 7D"
+    " BC 2E 7D 27 9F 4B DF CA EB C2 F7 F2 B8 EC CD 7C 2E 7B 37 8F 4B DE CE E3 92 F7 F3 B8 E0"
+    " 0D FD 2D 77 4B 7F CB DD D2 DF 62 37 F5 B7 D4 4D BD 2D 74 5B 6F CB DC D7 D7 32 37 F6 B5"
+    " C8 8D 7D 2D 71 6B 4F 4B DC DC D3 F2 36 F7 B4 BC DD FD 2C 6F 7B 3F 4B DB E0 CF D2 36 F8"
+    " B2 B0 2D BE 2C 6C 8F 1F CB DA E3 C7 A2 76 F9"
+)
+#: The SDK's `process acc compressed data type 1` frame: 0x81, mG, sent without FACTOR.
+SDK_ACC_0X81 = H("02 65 00 00 00 00 00 00 00 81 F1 FF 14 00 F0 03 06 01 7B 0F 08")
+#: The SDK's gyro frames: 0x80 (int16) and 0x81 (float32 patterns, a 28-bit delta block).
+SDK_GYRO_0X80 = H("05 FF FF FF FF FF FF FF 7F 80 EA FF 08 00 0D 00 03 01 DF 00")
+SDK_GYRO_0X81 = H(
+    "05 00 94 35 77 00 00 00 00 81 00 00 80 3F 00 00 20 41 00 00 A0 41 1C 01"
+    " 00 00 A0 01 00 00 08 CD CC EC 0D"
+)
+
+
+def _f32(bits: int) -> float:
+    return float(np.array([bits & 0xFFFFFFFF], dtype="<u4").view("<f4")[0])
+
+
+def test_verity_0x81_frame_without_factor_reads_one_g() -> None:
+    """A start reply without FACTOR (F0 02 02 00 00) means 1.0, and 0x81 counts are mG."""
+    factor = polar_pmd.start_factor(polar_pmd.parse_cp_response(H("F0 02 02 00 00")))
+    assert factor is None
+    block = decode(get_profile(VERITY), SDK_ACC_0X81,
+                   settings=DecodeSettings(acc_factor=factor, started=frozenset({2})))
+    assert block is not None and block.acc is not None
+    np.testing.assert_allclose(block.acc, [[-0.015, 0.020, 1.008], [-0.020, 0.017, 1.008]])
+    assert np.linalg.norm(block.acc, axis=1) == pytest.approx([1.0083, 1.0083], abs=1e-3)
+
+
+def test_acc_0x81_applies_a_factor_in_mg() -> None:
+    block = decode(get_profile(VERITY), SDK_ACC_0X81, settings=DecodeSettings(acc_factor=0.5))
+    assert block is not None and block.acc is not None
+    np.testing.assert_allclose(block.acc[0], [-0.0075, 0.010, 0.504])
+
+
+def test_acc_0x80_is_counts_times_factor_in_g() -> None:
+    frame = enc.pmd_header(2, 2_000_000_000, 0x80) + SDK_ACC_0X80
+    block = decode(get_profile(VERITY), frame, settings=DecodeSettings(acc_factor=2.44e-4))
+    assert block is not None and block.acc is not None
+    assert block.n == 57  # reference + 56 deltas
+    np.testing.assert_allclose(block.acc[0], np.array([1905, 27376, -29282]) * 2.44e-4)
+    np.testing.assert_allclose(block.acc[1], np.array([1905 + 190, 27376 - 105, -29282 - 85])
+                               * 2.44e-4)
+    assert np.abs(block.acc).max() <= 8  # the SDK's own range check at ±8 g
+
+
+def test_acc_raw_frames_0_1_2_are_mg_and_ignore_factor() -> None:
+    h10 = get_profile("polar-h10")
+    s = DecodeSettings(acc_factor=0.25)  # a FACTOR must not touch raw frames (SDK)
+    t1 = enc.pmd_header(2, 2_000_000_000, 0x01) + H("F7 FF FF FF E7 03 F8 FF FE FF E5 03")
+    b1 = decode(h10, t1, settings=s)
+    assert b1 is not None and b1.acc is not None
+    np.testing.assert_allclose(b1.acc, [[-0.009, -0.001, 0.999], [-0.008, -0.002, 0.997]])
+    t0 = enc.pmd_header(2, 0, 0x00) + bytes([0xF7, 0xFF, 0x64])  # int8: −9, −1, 100 mG
+    b0 = decode(h10, t0, settings=s)
+    assert b0 is not None and b0.acc is not None
+    np.testing.assert_allclose(b0.acc, [[-0.009, -0.001, 0.100]])
+    t2 = enc.pmd_header(2, 0, 0x02) + H("F7 FF FF  FF FF FF  E7 03 00")  # int24
+    b2 = decode(h10, t2, settings=s)
+    assert b2 is not None and b2.acc is not None
+    np.testing.assert_allclose(b2.acc, [[-0.009, -0.001, 0.999]])
+
+
+def test_gyro_0x80_is_counts_times_factor() -> None:
+    s = DecodeSettings(gyro_factor=None, started=frozenset({2, 5}))
+    block = decode(get_profile(VERITY), SDK_GYRO_0X80, settings=s)
+    assert block is not None and block.gyro is not None and block.acc is None
+    assert block.gyro.tolist() == [[-22.0, 8.0, 13.0], [-23.0, 11.0, 16.0]]
+    assert block.device_time_ns == 0x7FFFFFFFFFFFFFFF
+
+
+@pytest.mark.parametrize("factor", [None, 0.5])
+def test_gyro_0x81_float_deltas(factor: float | None) -> None:
+    block = decode(get_profile(VERITY), SDK_GYRO_0X81,
+                   settings=DecodeSettings(gyro_factor=factor, started=frozenset({2, 5})))
+    assert block is not None and block.gyro is not None
+    f = 1.0 if factor is None else factor
+    want = [
+        [1.0, 10.0, 20.0],
+        [_f32(0x3F800000 + 0x1A00000), _f32(0x41200000 + 0x0800000),
+         _f32(0x41A00000 + 0xFDECCCCD)],
+    ]
+    np.testing.assert_allclose(block.gyro, np.array(want) * f, rtol=1e-7)
+
+
+def test_frame_type_is_checked_against_the_started_measurement() -> None:
+    verity = get_profile(VERITY)
+    with pytest.raises(DecodeError, match="only ACC was started"):
+        decode(verity, SDK_GYRO_0X80, settings=DecodeSettings(started=frozenset({2})))
+    with pytest.raises(DecodeError, match="only ACC was started"):
+        decode(verity, SDK_GYRO_0X80, settings=DecodeSettings(gyro=False))
+    with pytest.raises(DecodeError, match="frame type 0x82"):
+        decode(verity, enc.pmd_header(2, 0, 0x82) + SDK_ACC_0X81[10:])
+    with pytest.raises(DecodeError, match="frame type 0x01"):  # the SDK parses no raw gyro
+        decode(verity, enc.pmd_header(5, 0, 0x01) + bytes(12))
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float32, st.tuples(st.integers(1, 20), st.just(3)),
+                  elements=st.floats(-2000, 2000, width=32, allow_subnormal=False)))
+def test_gyro_0x81_round_trip(vals: np.ndarray) -> None:
+    frame = enc.encode_float_delta_frame(5, 1, vals.astype(np.float64))
+    fr = polar_pmd.to_units(frame, factor=None)
+    np.testing.assert_array_equal(fr.samples, vals.astype(np.float64))
+
+
+# ---- Movesense -----------------------------------------------------------------------------
+
+
+def _movesense_acc_packet(n: int = 4) -> tuple[bytes, np.ndarray]:
+    """`/Meas/Acc`: `02 ref`, uint32 ms of the first sample, n × (x, y, z) float32 m/s²."""
+    acc_ms2 = np.array([[0.1 * i, -0.2, 9.80665] for i in range(n)], dtype=np.float32)
+    return H("02 63") + struct.pack("<I", 5000) + acc_ms2.tobytes(), acc_ms2.astype(np.float64)
+
+
+def test_movesense_acc_packet_with_gyro_off() -> None:
+    packet, acc_ms2 = _movesense_acc_packet(4)
+    prof = get_profile("movesense")
+    block = decode(prof, packet, settings=DecodeSettings(gyro=False))
+    assert block is not None and block.acc is not None and block.gyro is None
+    assert block.n == 4 and block.device_time_ns == 5000 * 1_000_000
+    np.testing.assert_allclose(block.acc, acc_ms2 / movesense.STANDARD_GRAVITY, rtol=1e-6)
+    # Read as IMU6 the same 48 bytes would be 2 samples of nonsense: the subscription decides.
+    wrong = decode(prof, packet, settings=DecodeSettings(gyro=True))
+    assert wrong is not None and wrong.n == 2
+
+
+def test_movesense_gyro_and_imu6_bodies() -> None:
+    g = np.array([[1.5, -2.0, 250.0]] * 3, dtype=np.float32)
+    _, _, acc, gyro = movesense.decode_data(H("02 63 00 00 00 00") + g.tobytes(), kind="Gyro")
+    assert acc is None and gyro is not None and gyro.tolist() == g.tolist()
+    a = np.array([[0.0, 0.0, 9.80665]] * 3, dtype=np.float32)
+    _, _, acc, gyro = movesense.decode_data(H("02 63 00 00 00 00") + a.tobytes() + g.tobytes())
+    assert acc is not None and acc[:, 2] == pytest.approx(1.0, rel=1e-6)
+    assert gyro is not None and gyro.tolist() == g.tolist()
+
+
+def test_movesense_data_part2_is_reassembled() -> None:
+    acc = np.tile([[0.0, 0.5, 1.0]], (8, 1))
+    gyro = np.tile([[10.0, -20.0, 30.0]], (8, 1))
+    whole = enc.encode_movesense_data(0x63, 777, acc, gyro)  # 8 IMU6 samples: 198 bytes
+    part1, part2 = movesense.split_packet(whole)
+    assert len(part1) == movesense.MAX_PACKET and part2[:2] == H("03 63")
+    dec = StreamDecoder(get_profile("movesense"), DecodeSettings())
+    assert dec.feed(part1, 0.0) is None and dec.waiting
+    block = dec.feed(part2, 0.0)
+    assert block is not None and block.n == 8 and dec.malformed == 0
+    np.testing.assert_allclose(block.gyro, gyro, rtol=1e-6)  # type: ignore[arg-type]
+    # A DATA_PART2 on its own is malformed, counted and skipped.
+    assert dec.feed(part2, 0.0) is None and dec.malformed == 1
+
+
+# ---- MetaWear BMI160 / BMI270 ----------------------------------------------------------------
+
+
+def test_metamotion_s_bmi270_vectors() -> None:
+    packed = H("03 05 62 b7 53 0d e9 fd 16 d0 4d 0e 57 02 8a ff a1 05 0a 01")
+    kind, v = metawear.decode_message(packed, acc_lsb_per_g=4096, gyro_lsb_per_dps=16.4,
+                                      chip="bmi270")
+    assert kind == "acc"
+    np.testing.assert_allclose(v, [[-4.539, 0.833, -0.131], [-2.995, 0.894, 0.146],
+                                   [-0.029, 0.352, 0.065]], atol=5e-4)
+    kind, v = metawear.decode_message(H("03 04 16 c4 94 a2 2a d0"), acc_lsb_per_g=8192,
+                                      gyro_lsb_per_dps=16.4, chip="bmi270")
+    np.testing.assert_allclose(v, [[-1.872, -2.919, -1.495]], atol=5e-4)
+    with pytest.raises(DecodeError):  # 03 05 is no data register on a BMI160
+        metawear.decode_message(packed, acc_lsb_per_g=4096, gyro_lsb_per_dps=16.4)
+    assert metawear.parse_module_info(H("03 80 04 00")) == "bmi270"
+    assert metawear.parse_module_info(H("03 80 01 01")) == "bmi160"
+    with pytest.raises(DecodeError, match="implementation 3"):
+        metawear.parse_module_info(H("03 80 03 00"))
+
+
+def test_metamotion_profile_decodes_by_chip_and_separate_ranges() -> None:
+    prof = get_profile("metamotion")
+    s = DecodeSettings(acc_range=4, gyro_range=500, chip="bmi270")
+    block = decode(prof, H("03 04 16 c4 94 a2 2a d0"), settings=s)
+    assert block is not None and block.acc is not None
+    np.testing.assert_allclose(block.acc, [[-1.872, -2.919, -1.495]], atol=5e-4)
+    g = decode(prof, H("13 05") + struct.pack("<9h", *([656, -656, 0] * 3)), settings=s)
+    assert g is not None and g.gyro is not None
+    np.testing.assert_allclose(g.gyro, [[10.0, -10.0, 0.0]] * 3)
+
+
+# ---- `loadmon devices decode` ------------------------------------------------------------
+
+
+def _decode_cli(*args: str) -> tuple[int, str]:
+    import json
+
+    from click.testing import CliRunner
+
+    from loadmon.cli import cli
+
+    res = CliRunner().invoke(cli, ["devices", "decode", *args])
+    out = res.output.strip()
+    return res.exit_code, json.loads(out) if res.exit_code == 0 else out
+
+
+def test_cli_decodes_verity_0x81_without_factor_as_one_g() -> None:
+    code, out = _decode_cli(VERITY, SDK_ACC_0X81.hex(" "))
+    assert code == 0 and out["acc_g"][0] == [-0.015, 0.02, 1.008]  # type: ignore[index]
+
+
+def test_cli_no_gyro_decodes_a_movesense_acc_packet() -> None:
+    packet, _acc_ms2 = _movesense_acc_packet(4)
+    code, out = _decode_cli("movesense", packet.hex(), "--no-gyro")
+    assert code == 0 and len(out["acc_g"]) == 4 and "gyro_dps" not in out  # type: ignore[index]
+    assert out["acc_g"][0][2] == pytest.approx(1.0, abs=1e-6)  # type: ignore[index]
+
+
+def test_cli_joins_a_movesense_data_part2() -> None:
+    whole = enc.encode_movesense_data(0x63, 777, np.ones((8, 3)), np.ones((8, 3)))
+    part1, part2 = movesense.split_packet(whole)
+    code, out = _decode_cli("movesense", part1.hex(), part2.hex())
+    assert code == 0 and len(out["gyro_dps"]) == 8  # type: ignore[index]
+    code, msg = _decode_cli("movesense", part1.hex())
+    assert code == 2 and "DATA_PART2" in msg  # type: ignore[operator]
+
+
+def test_cli_separate_acc_and_gyro_ranges() -> None:
+    code, out = _decode_cli("metamotion", "03 04 16 c4 94 a2 2a d0", "--acc-range", "4",
+                            "--chip", "bmi270")
+    assert code == 0 and out["acc_g"] == [[-1.872314, -2.919434, -1.494873]]  # type: ignore[index]
+    gyro = "13 07" + struct.pack("<9h", *([656] * 9)).hex()
+    code, out = _decode_cli("metamotion", gyro, "--acc-range", "8", "--gyro-range", "500")
+    assert code == 0 and out["gyro_dps"][0] == [10.0, 10.0, 10.0]  # type: ignore[index]
+    code, msg = _decode_cli("metamotion", "03 04 00 10 00 F0 00 00", "--acc-range", "3")
+    assert code == 2 and "--acc-range must be one of [2, 4, 8, 16]" in msg  # type: ignore[operator]

@@ -242,3 +242,62 @@ def _same(a: Event, b: Event) -> bool:
         and abs(a.start_s - b.start_s) <= RECONCILE_TOL_S
         and abs(a.end_s - b.end_s) <= RECONCILE_TOL_S
     )
+
+
+#: Live counting, free-running (no exercise named): an event is shown once it ended
+#: LIVE_GUARD_S before the newest sample, the detectors re-running every LIVE_STEP_S, with
+#: every offline rule in force. Guided sets keep the guided rule (GUIDED_STEP_S, SETTLE_S).
+LIVE_GUARD_S = 0.4
+LIVE_STEP_S = 0.15
+
+
+class LiveCounter:
+    """The one live rep counter of `loadmon record` and the dashboard's Live screen.
+
+    Samples are handed to a `StreamingAnalyzer` in step-sized pieces, as if they had arrived
+    one by one, so what is found (and when) does not depend on how the sensor packs its
+    frames. `finish()` is the offline run's verdict (withdrawn events, then new ones); only
+    its first call does anything, and feeds after it are ignored. Thread-safe: the Live screen
+    feeds in a worker thread and may finish from another.
+    """
+
+    def __init__(
+        self, sample_rate_hz: float, exercise: str | None = None, mounting: Mounting | None = None
+    ) -> None:
+        import threading
+
+        self.exercise = exercise
+        guided = exercise is not None
+        self.analyzer = StreamingAnalyzer(
+            sample_rate_hz=sample_rate_hz,
+            exercise=exercise,
+            mounting=mounting,
+            step_s=None if guided else LIVE_STEP_S,
+            guard_s=None if guided else LIVE_GUARD_S,
+        )
+        self.piece_s = min(float(self.analyzer.step_s or LIVE_STEP_S), LIVE_STEP_S)
+        self.finished = False
+        self._lock = threading.Lock()
+
+    def feed(self, t: FloatArray, acc: FloatArray, gyro: FloatArray | None = None) -> list[Event]:
+        """Newly final events after these samples (oldest first)."""
+        out: list[Event] = []
+        with self._lock:
+            if self.finished:
+                return []
+            i = 0
+            while i < t.size:
+                j = max(int(np.searchsorted(t, t[i] + self.piece_s, side="left")), i + 1)
+                out.extend(self.analyzer.feed(t[i:j], acc[i:j], None if gyro is None
+                                              else gyro[i:j]))
+                i = j
+        return out
+
+    def finish(self) -> tuple[list[Event], list[Event]]:
+        """(events shown earlier that the offline run withdraws, events not shown yet)."""
+        with self._lock:
+            if self.finished:
+                return [], []
+            self.finished = True
+            new = self.analyzer.finish()
+            return list(self.analyzer.retracted), new

@@ -1,4 +1,5 @@
-"""Provides `loadmon analyze`: run the detectors on a recording file and show or print JSON."""
+"""Provides `loadmon analyze`: run the detectors on a recording file (show or print JSON), or
+on a stored recording (`--recording ID`: close an interrupted one and save its analysis)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from pathlib import Path
 
 import click
 
+from loadmon.cli import db_option
+from loadmon.errors import InputError
 from loadmon.recording import read_recording
 
 
 @click.command("analyze")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis JSON (DESIGN.md).")
 @click.option(
     "--exercise",
@@ -19,8 +22,24 @@ from loadmon.recording import read_recording
     default=None,
     help="Guided mode: the recording holds only this exercise (no upright period needed).",
 )
-def analyze_cmd(file: Path, as_json: bool, exercise: str | None) -> None:
+@click.option("--recording", "recording_id", type=int, default=None,
+              help="Analyse a stored recording and save the result (closing it if a killed "
+                   "recorder left it open).")
+@db_option
+def analyze_cmd(
+    file: Path | None,
+    as_json: bool,
+    exercise: str | None,
+    recording_id: int | None,
+    db_path: str | None,
+) -> None:
     """Recognise bridges, holds, RDLs, hops, sitting and posture in a recording file."""
+    if (file is None) == (recording_id is None):
+        raise InputError("give a recording FILE or --recording ID (one of them)")
+    if recording_id is not None:
+        _analyze_stored(recording_id, exercise, db_path)
+        return
+    assert file is not None
     from loadmon.analysis.pipeline import analyze
     from loadmon.cli.recordings_cmds import show_notes
 
@@ -40,6 +59,27 @@ def analyze_cmd(file: Path, as_json: bool, exercise: str | None) -> None:
         )
     for sk in result.skipped:
         click.echo(f"  skipped {sk.stage}: {sk.reason}")
+
+
+def _analyze_stored(recording_id: int, exercise: str | None, db_path: str | None) -> None:
+    import json as json_mod
+
+    from loadmon import recovery, storage
+    from loadmon.importing import analyze_stored
+
+    db = storage.open_db(db_path, create=False)
+    row = storage.get_recording_row(db, recording_id)
+    if row["status"] == "recording" and recovery.writer_alive(
+        json_mod.loads(row["meta"] or "{}")
+    ):
+        raise InputError(f"recording {recording_id} is still being recorded; analyse it when "
+                         "the recorder has stopped")
+    recovery.close_recording(db, recording_id, only_if_recording=False)
+    if exercise is None:
+        exercise = (json_mod.loads(row["meta"] or "{}").get("extra") or {}).get("exercise")
+    summary = analyze_stored(db, recording_id, exercise=exercise)
+    status = storage.get_recording_row(db, recording_id)["status"]
+    click.echo(f"recording {recording_id} [{status}]: {summary or 'too few samples to analyse'}")
 
 
 def register(group: click.Group) -> None:

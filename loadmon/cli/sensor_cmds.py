@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,52 +57,75 @@ def _profile_dict(p: Any) -> dict[str, Any]:
 
 @devices_cmd.command("decode")
 @click.argument("profile")
-@click.argument("hex_payload", metavar="HEX")
-@click.option(
-    "--factor",
-    type=click.FloatRange(1e-9, 1e3),
-    default=None,
-    help="Polar FACTOR from the start response.",
-)
-@click.option(
-    "--range", "rng", type=click.IntRange(1, 100000), default=None,
-    help="Configured range (MetaWear scale).",
-)
-def decode_cmd(profile: str, hex_payload: str, factor: float | None, rng: int | None) -> None:
-    """Decode one notification (hex bytes) and print its samples as JSON."""
-    from loadmon.decoders import DecodeSettings, decode, default_settings
+@click.argument("hex_payloads", metavar="HEX...", nargs=-1, required=True)
+@click.option("--factor", type=click.FloatRange(1e-9, 1e3), default=None,
+              help="Polar FACTOR from the start response (default: none, i.e. 1.0 as the SDK).")
+@click.option("--no-gyro", is_flag=True,
+              help="The sensor was subscribed to the accelerometer only (Movesense /Meas/Acc).")
+@click.option("--acc-range", type=click.IntRange(1, 100000), default=None,
+              help="Configured ± g (MetaWear scale).")
+@click.option("--gyro-range", type=click.IntRange(1, 100000), default=None,
+              help="Configured ± °/s (MetaWear scale).")
+@click.option("--chip", type=click.Choice(["bmi160", "bmi270"]), default=None,
+              help="MetaWear motion chip: bmi160 (MetaMotion RL/C) or bmi270 (MetaMotion S).")
+def decode_cmd(
+    profile: str,
+    hex_payloads: tuple[str, ...],
+    factor: float | None,
+    no_gyro: bool,
+    acc_range: int | None,
+    gyro_range: int | None,
+    chip: str | None,
+) -> None:
+    """Decode notifications (hex bytes, one argument each, in arrival order) and print their
+    samples as JSON. Several arguments are decoded as one stream (Movesense DATA + DATA_PART2)."""
+    from dataclasses import replace
+
+    from loadmon.decoders import StreamDecoder, default_settings
+    from loadmon.errors import DecodeError
     from loadmon.profiles import get_profile
 
     prof = get_profile(profile)
-    cleaned = "".join(hex_payload.split()).replace(":", "").replace("-", "")
-    try:
-        payload = bytes.fromhex(cleaned)
-    except ValueError:
-        raise InputError(
-            f"HEX must be hexadecimal bytes like '02 00 01 ...', got {hex_payload!r}"
-        ) from None
+    payloads = []
+    for hex_payload in hex_payloads:
+        cleaned = "".join(hex_payload.split()).replace(":", "").replace("-", "")
+        try:
+            payloads.append(bytes.fromhex(cleaned))
+        except ValueError:
+            raise InputError(
+                f"HEX must be hexadecimal bytes like '02 00 01 ...', got {hex_payload!r}"
+            ) from None
+    if acc_range is not None and acc_range not in prof.acc.ranges:
+        raise InputError(f"--acc-range must be one of {list(prof.acc.ranges)} for {prof.id}")
+    if gyro_range is not None and (prof.gyro is None or gyro_range not in prof.gyro.ranges):
+        allowed = list(prof.gyro.ranges) if prof.gyro else "none (no gyro)"
+        raise InputError(f"--gyro-range must be one of {allowed} for {prof.id}")
     base = default_settings(prof)
-    s = DecodeSettings(
+    s = replace(
+        base,
         acc_factor=factor if factor is not None else base.acc_factor,
         gyro_factor=factor if factor is not None else base.gyro_factor,
-        acc_range=rng or base.acc_range,
-        gyro_range=rng or base.gyro_range,
+        acc_range=acc_range or base.acc_range,
+        gyro_range=gyro_range or base.gyro_range,
+        gyro=not no_gyro,
+        chip=chip,
     )
-    from loadmon.errors import DecodeError
-
-    try:
-        block = decode(prof, payload, 0.0, s)
-    except DecodeError as e:
-        raise InputError(f"cannot decode as {prof.id}: {e}") from None
+    dec = StreamDecoder(prof, s)
     out: dict[str, Any] = {}
-    if block is None:
-        out["message"] = "not a sample packet (a command reply)"
-    else:
+    acc_rows: list[list[float]] = []
+    gyro_rows: list[list[float]] = []
+    for payload in payloads:
+        try:
+            block = dec.decode_strict(payload, 0.0)
+        except DecodeError as e:
+            raise InputError(f"cannot decode as {prof.id}: {e}") from None
+        if block is None:
+            continue
         if block.acc is not None:
-            out["acc_g"] = [[round(float(v), 6) for v in row] for row in block.acc]
+            acc_rows += [[round(float(v), 6) for v in row] for row in block.acc]
         if block.gyro is not None:
-            out["gyro_dps"] = [[round(float(v), 5) for v in row] for row in block.gyro]
-        if block.device_time_ns is not None:
+            gyro_rows += [[round(float(v), 5) for v in row] for row in block.gyro]
+        if block.device_time_ns is not None and "t" not in out:
             if prof.clock == "device_ns_last":
                 from loadmon.recording import POLAR_EPOCH_UNIX_NS
 
@@ -108,6 +133,17 @@ def decode_cmd(profile: str, hex_payload: str, factor: float | None, rng: int | 
             else:
                 out["t"] = block.device_time_ns / 1e9
             out["t_ref"] = block.time_ref
+    if dec.waiting:
+        raise InputError(f"cannot decode as {prof.id}: the last packet is a first part; "
+                         "pass its DATA_PART2 too")
+    if not acc_rows and not gyro_rows:
+        out = {"message": "not a sample packet (a command reply)"}
+    else:
+        if acc_rows:
+            out = {"acc_g": acc_rows, **out}
+        if gyro_rows:
+            out = {**({"acc_g": acc_rows} if acc_rows else {}), "gyro_dps": gyro_rows,
+                   **{k: v for k, v in out.items() if k != "acc_g"}}
     try:
         text = json.dumps(out, allow_nan=False)
     except ValueError:
@@ -224,10 +260,9 @@ def record_cmd(
             f"no patient called {patient!r}; add them with 'loadmon patient add' or pass --create"
         )
     pid = int(row["id"]) if row is not None else storage.add_patient(db, patient)
-    result = asyncio.run(
-        _record(db, pid, device, profile, duration, rate, not no_gyro, replay, source_rec, speed,
-                faults,
-                sys.stdout.isatty() if show_reps is None else show_reps)
+    result, recorder = asyncio.run(
+        _record(db, pid, device, profile, duration, rate, not no_gyro, source_rec, speed,
+                faults, sys.stdout.isatty() if show_reps is None else show_reps)
     )
     msg = (
         f"recorded {result.n_samples} samples ({result.duration_s:.1f} s) as recording "
@@ -237,12 +272,28 @@ def record_cmd(
     if result.status != "complete":
         msg += f" [{result.status}]"
     click.echo(msg)
-    if result.n_samples > 1:
-        from loadmon.importing import analyze_stored
+    from loadmon.importing import analyze_stored
 
-        summary = analyze_stored(db, result.recording_id)
-        if summary:
-            click.echo(summary)
+    with _analysis_shielded():
+        summary = analyze_stored(db, result.recording_id) if result.n_samples > 1 else ""
+        recorder.close(result.status)
+    if summary:
+        click.echo(summary)
+
+
+@contextlib.contextmanager
+def _analysis_shielded() -> Iterator[None]:
+    """Ctrl-C while the end-of-session analysis runs is ignored until it is saved (one
+    line says so); the samples are stored already and the analysis takes seconds."""
+
+    def told(_sig: int, _frame: Any) -> None:
+        click.echo("still saving the analysis; it will stop by itself in a moment", err=True)
+
+    old = signal.signal(signal.SIGINT, told)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 async def _record(
@@ -253,121 +304,77 @@ async def _record(
     duration: float | None,
     rate: int | None,
     gyro: bool,
-    replay: Path | None,
     source_rec: Any,
     speed: float,
     faults: Any,
     show_reps: bool = False,
 ) -> Any:
-    from loadmon.profiles import get_profile, profile_for_name
     from loadmon.sensor.record import Recorder
-    from loadmon.sensor.stream import SensorStream, StreamOptions
+    from loadmon.sensor.source import open_source
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sensor = None
-    kw: dict[str, Any] = {}
-    time_scale = 1.0
-    target = device
-    if device.startswith("virtual:"):
-        from loadmon.sensor.virtual.backend import VirtualBleakClient, VirtualBleakScanner
-        from loadmon.sensor.virtual.emulators import demo_recording, make_sensor
-
-        prof = get_profile(profile_name or device.split(":", 1)[1])
-        run_rate = rate or prof.acc.default_rate_hz
-        src = source_rec if source_rec is not None else demo_recording(run_rate)
-        sensor = make_sensor(prof, src, speed=speed, faults=faults)
-        await sensor.attach()
-        target = sensor.name
-        kw = {"client_backend": VirtualBleakClient, "scanner_backend": VirtualBleakScanner}
-        time_scale = speed
-        source = f"virtual:{prof.id}" + (f" replaying {replay}" if replay else " (demo signal)")
-    else:
-        if replay is not None or speed != 1.0:
-            raise InputError("--replay and --speed only apply to --device virtual:PROFILE")
-        maybe = get_profile(profile_name) if profile_name else None
-        if maybe is not None:
-            prof = maybe
-        else:
-            from loadmon.sensor.scan import find_device
-
-            found = await find_device(device)
-            guessed = profile_for_name(found.name)
-            if guessed is None:
-                raise InputError(
-                    f"{found.name or found.address} matches no device profile; pass --profile"
-                )
-            prof = guessed
-            target = found  # type: ignore[assignment]
-        source = f"ble:{device}"
-    opts = StreamOptions(rate_hz=rate, gyro=gyro, time_scale=time_scale)
-    stream = SensorStream(prof, target, opts, **kw)
     tty = sys.stdout.isatty()
-
-    live = _LiveReps(stream.rate_hz) if show_reps else None
-
-    def show(rec: Recorder) -> None:
-        if live is not None:
-            for ev in live.poll():
-                click.echo(("\r" if tty else "") + ev)
-        st = rec.stream.stats
-        line = (
-            f"recording {rec.recording_id}: {st.last_t:7.1f} s  {st.rate_hz:6.1f} Hz  "
-            f"{rec.n_samples} samples stored  {st.gaps} gap(s)  {st.malformed} bad packet(s)"
-            + ("" if st.connected else "  [reconnecting]")
-        )
-        click.echo(("\r" + line) if tty else line, nl=not tty)
-
-    waiter = None
-    if sensor is not None:
-        async def end_of_replay() -> None:
-            await sensor.finished.wait()
-            await asyncio.sleep(0.3)  # let the last notifications arrive
-            stop.set()
-
-        waiter = asyncio.ensure_future(end_of_replay())
     try:
-        recorder = Recorder(db, patient_id, stream, source=source, on_status=show,
-                            on_samples=live.add if live is not None else None)
-        return await recorder.run(duration_s=duration, stop=stop)
+        async with open_source(device, profile=profile_name, replay=source_rec, speed=speed,
+                               rate_hz=rate, gyro=gyro, faults=faults,
+                               on_end=stop.set) as src:
+            live = _LiveReps(src.stream.rate_hz) if show_reps else None
+
+            def show(rec: Recorder) -> None:
+                if live is not None:
+                    for ev in live.poll():
+                        click.echo(("\r" if tty else "") + ev)
+                st = rec.stream.stats
+                line = (
+                    f"recording {rec.recording_id}: {st.last_t:7.1f} s  {st.rate_hz:6.1f} Hz  "
+                    f"{rec.n_samples} samples stored  {st.gaps} gap(s)  "
+                    f"{st.malformed} bad packet(s)"
+                    + ("" if st.connected else "  [reconnecting]")
+                )
+                click.echo(("\r" + line) if tty else line, nl=not tty)
+
+            recorder = Recorder(db, patient_id, src.stream, source=src.label, on_status=show,
+                                on_samples=live.add if live is not None else None)
+            result = await recorder.run(duration_s=duration, stop=stop, keep_open=True)
+            return result, recorder
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         if tty:
             click.echo("")
-        if waiter is not None:
-            waiter.cancel()
-        if sensor is not None:
-            await sensor.close()
 
 
 class _LiveReps:
-    """Reps, holds and hops as they become final, if the live detectors are installed."""
+    """Reps, holds and hops as they become final: the Live screen's counter
+    (`loadmon.analysis.streaming.LiveCounter`), fed the same way."""
 
     def __init__(self, rate_hz: float) -> None:
         self.pending: list[Any] = []
-        self.analyzer: Any = None
+        self.counter: Any = None
         try:
-            from loadmon.analysis.streaming import StreamingAnalyzer
+            from loadmon.analysis.streaming import LiveCounter
         except ImportError:
             return
-        self.analyzer = StreamingAnalyzer(sample_rate_hz=rate_hz)
+        self.counter = LiveCounter(rate_hz)
 
     def add(self, samples: Any) -> None:
-        if self.analyzer is not None:
+        if self.counter is not None:
             self.pending.append(samples)
 
     def poll(self) -> list[str]:
-        if self.analyzer is None:
+        if self.counter is None:
             return []
         out = []
         pending, self.pending = self.pending, []
         try:
             for s in pending:
-                for ev in self.analyzer.feed(s.t, s.acc, s.gyro):
+                for ev in self.counter.feed(s.t, s.acc, s.gyro):
                     out.append(f"  {ev.type.replace('_', ' ')}: {ev.start_s:.1f}–{ev.end_s:.1f} s")
         except Exception as e:  # live counting must never stop a recording
-            self.analyzer = None
+            self.counter = None
             out.append(f"  (live rep counting stopped: {e})")
         return out
 

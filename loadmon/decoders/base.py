@@ -47,3 +47,10 @@ class DecodeSettings:
     gyro_range: int | None = None
     rate_hz: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    #: Whether the gyro was subscribed (Movesense: `/Meas/Acc` bodies carry no gyro block).
+    gyro: bool = True
+    #: Polar: the measurement types the start dialogue started; a frame of another type is
+    #: malformed. None: any type the profile knows.
+    started: frozenset[int] | None = None
+    #: MetaWear: the motion chip the board reported (BMI160 or BMI270); None → the profile's.
+    chip: str | None = None

@@ -57,13 +57,24 @@ class PmdFrame:
     samples: NDArray[np.float64]
 
 
+#: Frame types each measurement type can send (bit 7 = delta-compressed), per the SDK's
+#: AccData.kt / GyrData.kt parsers: ACC raw 0/1/2 (int8/16/24 mG) and compressed 0x80 / 0x81;
+#: GYRO only compressed (0x80 int16 × FACTOR, 0x81 float32 bit patterns × FACTOR).
+FRAME_TYPES: dict[int, frozenset[int]] = {
+    2: frozenset({0x00, 0x01, 0x02, 0x80, 0x81}),
+    5: frozenset({0x80, 0x81}),
+}
+MG_PER_G = 1000.0
+
+
 def decode_frame(
     payload: bytes, *, resolution_bits: int = 16, channels: int = 3, factor: float | None = None
 ) -> PmdFrame:
-    """Decode a PMD data-characteristic notification.
+    """Decode a PMD data-characteristic notification into sensor counts (no unit conversion).
 
-    Delta frames give integers × `factor` (None → 1.0, as the SDK does); raw type-1 ACC frames
-    are int16 mG returned as-is (the caller scales mG → g).
+    Delta frames give integers × `factor` (None → 1.0, as the SDK does); raw frames give their
+    integers as-is; GYRO 0x81 gives the float32 values the deltas rebuild. `to_units` turns
+    these into g and °/s.
     """
     if len(payload) < HEADER_LEN + 1:
         raise DecodeError(f"PMD frame too short ({len(payload)} bytes, need > {HEADER_LEN})")
@@ -72,12 +83,55 @@ def decode_frame(
     ftype = payload[9]
     compressed = bool(ftype & 0x80)
     body = payload[HEADER_LEN:]
-    if compressed:
+    if compressed and mtype == 5 and ftype & 0x7F == 1:
+        # GYRO compressed type 1: 32-bit IEEE-754 bit patterns, deltas added as integers.
+        bits = parse_delta_frames(body, channels=channels, resolution_bits=32, unsigned_ref=True)
+        vals = (bits & 0xFFFFFFFF).astype("<u4").view("<f4").astype(np.float64)
+        if not np.isfinite(vals).all():
+            raise DecodeError("PMD gyro frame 0x81 rebuilds NaN or infinite values")
+        vals = vals * (1.0 if factor is None else factor)
+    elif compressed:
         ints = parse_delta_frames(body, channels=channels, resolution_bits=resolution_bits)
         vals = ints.astype(np.float64) * (1.0 if factor is None else factor)
     else:
         vals = _raw_frame(body, ftype & 0x7F, mtype, channels)
     return PmdFrame(mtype, int(ts), ftype & 0x7F, compressed, vals)
+
+
+def to_units(
+    payload: bytes,
+    *,
+    factor: float | None,
+    resolution_bits: int = 16,
+    channels: int = 3,
+) -> PmdFrame:
+    """Decode a frame into g (ACC) or °/s (GYRO) exactly as polar-ble-sdk scales it.
+
+    ACC raw 0/1/2: mG, no FACTOR. ACC 0x80: counts × FACTOR in g (the SDK's "× FACTOR × 1000"
+    mG). ACC 0x81: counts × FACTOR in mG. GYRO 0x80: counts × FACTOR °/s; GYRO 0x81: float32
+    × FACTOR °/s. FACTOR is what the start response carried, 1.0 when it carried none.
+    """
+    if len(payload) < HEADER_LEN + 1:
+        raise DecodeError(f"PMD frame too short ({len(payload)} bytes, need > {HEADER_LEN})")
+    mtype, ftype = payload[0] & 0x3F, payload[9]
+    allowed = FRAME_TYPES.get(mtype)
+    if allowed is None:
+        raise DecodeError(f"PMD measurement type {mtype} carries no motion samples")
+    if ftype not in allowed:
+        name = MEASUREMENT_TYPES.get(mtype, str(mtype))
+        raise DecodeError(
+            f"PMD {name} frame type {ftype:#04x} is not one the SDK parses "
+            f"({', '.join(f'{t:#04x}' for t in sorted(allowed))})"
+        )
+    f = 1.0 if factor is None else factor
+    fr = decode_frame(
+        payload, resolution_bits=resolution_bits, channels=channels,
+        factor=None if not ftype & 0x80 else f,
+    )
+    vals = fr.samples
+    if mtype == 2 and (not fr.compressed or fr.frame_type == 1):
+        vals = vals / MG_PER_G  # raw frames and compressed type 1 are mG
+    return PmdFrame(fr.measurement_type, fr.timestamp_ns, fr.frame_type, fr.compressed, vals)
 
 
 def _raw_frame(body: bytes, ftype: int, mtype: int, channels: int) -> NDArray[np.float64]:
@@ -107,8 +161,14 @@ def _sign_extend(v: IntArray, bits: int) -> IntArray:
     return np.where(v >= (1 << (bits - 1)), v - (1 << bits), v)
 
 
-def parse_delta_frames(body: bytes, *, channels: int, resolution_bits: int) -> IntArray:
-    """Reference sample, then blocks of `deltaBits, count, packed deltas` (LSB-first)."""
+def parse_delta_frames(
+    body: bytes, *, channels: int, resolution_bits: int, unsigned_ref: bool = False
+) -> IntArray:
+    """Reference sample, then blocks of `deltaBits, count, packed deltas` (LSB-first).
+
+    `unsigned_ref` reads the reference without sign extension and wraps sums to the
+    resolution, as the SDK does for float-encoded channels (GYRO 0x81: 32-bit patterns).
+    """
     ref_len = channels * ((resolution_bits + 7) // 8)
     if len(body) < ref_len:
         raise DecodeError(f"delta frame shorter than its reference sample ({len(body)} bytes)")
@@ -117,7 +177,7 @@ def parse_delta_frames(body: bytes, *, channels: int, resolution_bits: int) -> I
          for i in range(0, ref_len, ref_len // channels)],
         dtype=np.int64,
     )
-    rows = [_sign_extend(ref, resolution_bits)[None, :]]
+    rows = [(ref if unsigned_ref else _sign_extend(ref, resolution_bits))[None, :]]
     prev = rows[0][0]
     pos = ref_len
     while pos < len(body):
@@ -138,6 +198,8 @@ def parse_delta_frames(body: bytes, *, channels: int, resolution_bits: int) -> I
         weights = (1 << np.arange(bits, dtype=np.int64))
         deltas = _sign_extend(allbits.reshape(-1, bits).astype(np.int64) @ weights, bits)
         block = prev + np.cumsum(deltas.reshape(count, channels), axis=0)
+        if unsigned_ref:
+            block = block & ((1 << resolution_bits) - 1)
         rows.append(block)
         prev = block[-1]
     return np.concatenate(rows, axis=0)

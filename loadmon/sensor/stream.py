@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakError
-from bleak_retry_connector import establish_connection
+from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
 
 from loadmon.decoders import DecodeSettings, SampleBlock, StreamDecoder
 from loadmon.decoders import metawear as mw
@@ -51,6 +51,9 @@ SETTLE_S = 2.0
 #: Acc (or gyro) waiting this long (s) for its partner stream is dropped, not buffered forever.
 MAX_UNPAIRED_S = 5.0
 CP_TIMEOUT_S = 5.0
+#: Reconnect attempts back off from BACKOFF_S, doubling, to at most MAX_BACKOFF_S.
+BACKOFF_S = 0.1
+MAX_BACKOFF_S = 2.0
 #: `RawPacket.source` of the marker the disconnect callback enqueues (no payload).
 LINK_LOST = "link lost"
 
@@ -147,8 +150,11 @@ class Timeline:
         self.last_arrival = 0.0
 
     def reset_arrival(self) -> None:
-        """After a reconnect the arrival clock restarts from the next packet."""
+        """After a link loss every clock restarts from the next packet: arrival grids, and the
+        device clocks' previous-frame stamps (the first frame after a reconnect is spaced at
+        the sensor's rate from its own stamp, not across the outage)."""
         self.count.clear()
+        self.last.clear()
 
     def place(self, kind: str, block: SampleBlock) -> FloatArray:
         n = block.n
@@ -311,19 +317,22 @@ class Session:
         self.control: asyncio.Queue[bytes] = asyncio.Queue()
         acc_range = opts.acc_range or profile.acc.default_range
         gyro_range = opts.gyro_range or (profile.gyro.default_range if profile.gyro else None)
+        polar = profile.family == "polar_pmd"
         self.settings = DecodeSettings(
-            acc_factor=profile.acc.resolution or None,
-            gyro_factor=(profile.gyro.resolution or None) if profile.gyro else None,
+            # Polar: FACTOR comes from the start response (none → 1.0, as the SDK).
+            acc_factor=None if polar else (profile.acc.resolution or None),
+            gyro_factor=None if polar or not profile.gyro else (profile.gyro.resolution or None),
             acc_range=acc_range,
             gyro_range=gyro_range,
             rate_hz=self.rate,
+            gyro=self.use_gyro,
         )
         if profile.family == "metawear":
             from loadmon.decoders import metawear_scales
 
             acc_lsb, gyro_lsb = metawear_scales(profile, self.settings)
-            self.settings = DecodeSettings(1.0 / acc_lsb, 1.0 / gyro_lsb, acc_range, gyro_range,
-                                           self.rate)
+            self.settings = replace(self.settings, acc_factor=1.0 / acc_lsb,
+                                    gyro_factor=1.0 / gyro_lsb)
 
     @property
     def rate(self) -> int:
@@ -339,28 +348,70 @@ class Session:
     async def stop(self, client: BleakClient) -> None:
         """Best effort: the link may already be gone."""
 
+    def storage_steps(self) -> tuple[float, float]:
+        """The sensor's own step in g and °/s, so stored samples are whole multiples of it."""
+        from loadmon import storage
+
+        acc = self.settings.acc_factor or storage.DEFAULT_ACC_SCALE_G
+        gyro = self.settings.gyro_factor or storage.DEFAULT_GYRO_SCALE_DPS
+        return acc, gyro
+
 
 class PolarSession(Session):
-    #: Whether this connection switched the sensor to SDK mode (to stop it again).
+    """The PMD control-point dialogue, as polar-ble-sdk's BlePMDClient holds it.
+
+    Whether this session switched SDK mode on survives reconnects (the sensor keeps it: the
+    mode is the device's, not the link's), so it is stopped at close however many times the
+    link dropped. A start answered ALREADY_IN_STATE (the measurement survived a drop) is
+    stopped and started again so the FACTOR is known. Replies are matched to their request
+    by opcode and measurement type; unsolicited "measurement stopped" indications (`01 …`)
+    are recorded in `stopped_by_sensor`.
+    """
+
+    #: Whether this session switched the sensor to SDK mode (to stop it again at close).
     sdk = False
+
+    def __init__(self, profile: DeviceProfile, opts: StreamOptions) -> None:
+        super().__init__(profile, opts)
+        #: Measurement types the sensor said it stopped by itself (indications `01 types…`).
+        self.stopped_by_sensor: list[int] = []
+        #: Replies that answered no pending request (stale, or for another command).
+        self.unmatched_replies = 0
+        self.started: frozenset[int] = frozenset()
+
+    def storage_steps(self) -> tuple[float, float]:
+        """FACTOR in g for 0x80 frames; whole mG when no FACTOR came (raw and 0x81 frames)."""
+        from loadmon import storage
+
+        acc = self.settings.acc_factor if self.settings.acc_factor is not None else 0.001
+        gyro = self.settings.gyro_factor or storage.DEFAULT_GYRO_SCALE_DPS
+        return acc, gyro
+
+    def _on_control(self, data: bytes) -> None:
+        if data[:1] == bytes([pmd.OP_GET_SETTINGS]):
+            # `01 <type…>`: the sensor stopped these online measurements by itself.
+            self.stopped_by_sensor.extend(b & 0x3F for b in data[1:])
+            return
+        self.control.put_nowait(data)
 
     async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
         g, p = self.profile.gatt, self.profile.params
         self.control = asyncio.Queue()
         # Both subscriptions before the first control-point write (as the SDK insists).
-        await client.start_notify(g.control, lambda _c, d: self.control.put_nowait(bytes(d)))
+        await client.start_notify(g.control, lambda _c, d: self._on_control(bytes(d)))
         await client.start_notify(g.data, on_data)
         features = pmd.parse_features(bytes(await client.read_gatt_char(g.control)))
-        self.sdk = False
         types = [(int(p["acc_type"]), "ACC", self.settings.acc_range)]
         if self.use_gyro:
             types.append((int(p["gyro_type"]), "GYRO", self.settings.gyro_range))
         factors: dict[int, float | None] = {}
         for mtype, label, rng in types:
             offered = await self._offered(client, mtype)
-            if not self._fits(offered, rng) and "SDK_MODE" in features and not self.sdk:
+            if not self._fits(offered, rng) and "SDK_MODE" in features:
                 # Rates and ranges beyond the defaults need SDK mode (SdkModeExplained.md).
-                await self._command(client, bytes([pmd.OP_START, pmd.SDK_MODE]), "SDK mode")
+                # After a reconnect it may still be on: ALREADY_IN_STATE is then success.
+                await self._command(client, bytes([pmd.OP_START, pmd.SDK_MODE]), "SDK mode",
+                                    ok=(0, 6))
                 self.sdk = True
                 offered = await self._offered(client, mtype)
             rates = [int(r) for r in offered.get(pmd.SAMPLE_RATE, [])]
@@ -377,16 +428,19 @@ class PolarSession(Session):
             req[pmd.RANGE] = int(rng or 0)
             if pmd.CHANNELS in offered:
                 req[pmd.CHANNELS] = int(p["channels"])
-            resp = await self._command(client, pmd.build_start_request(mtype, req), label)
+            start_req = pmd.build_start_request(mtype, req)
+            resp = await self._command(client, start_req, label, ok=(0, 6))
+            if resp.status == 6:
+                # Still running from before a drop: restart it to learn its FACTOR.
+                await self._command(client, pmd.build_stop_request(mtype), label)
+                resp = await self._command(client, start_req, label)
             factors[mtype] = pmd.start_factor(resp)
-        acc_f = factors.get(int(p["acc_type"]))
-        gyro_f = factors.get(int(p.get("gyro_type", -1)))
-        self.settings = DecodeSettings(
-            acc_factor=acc_f if acc_f is not None else self.settings.acc_factor,
-            gyro_factor=gyro_f if gyro_f is not None else self.settings.gyro_factor,
-            acc_range=self.settings.acc_range,
-            gyro_range=self.settings.gyro_range,
-            rate_hz=self.rate,
+        self.started = frozenset(t for t, _, _ in types)
+        self.settings = replace(
+            self.settings,
+            acc_factor=factors.get(int(p["acc_type"])),
+            gyro_factor=factors.get(int(p.get("gyro_type", -1))),
+            started=self.started,
         )
 
     async def _offered(self, client: BleakClient, mtype: int) -> dict[int, list[float]]:
@@ -399,24 +453,31 @@ class PolarSession(Session):
         return (not rates or self.rate in rates) and (not ranges or rng in ranges)
 
     async def _command(
-        self, client: BleakClient, req: bytes, label: str = ""
+        self, client: BleakClient, req: bytes, label: str = "", ok: tuple[int, ...] = (0,)
     ) -> pmd.CpResponse:
+        """Write `req` and wait for the reply with its opcode and measurement type."""
         await client.write_gatt_char(self.profile.gatt.control, req, response=True)
         params = b""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CP_TIMEOUT_S
         while True:
             try:
-                raw = await asyncio.wait_for(self.control.get(), CP_TIMEOUT_S)
+                raw = await asyncio.wait_for(self.control.get(), max(deadline - loop.time(), 0))
             except TimeoutError:
                 raise DeviceError(
                     f"{self.profile.name} did not answer control-point command {req.hex(' ')}"
                 ) from None
             if raw[:1] != b"\xf0":
-                continue  # unsolicited "measurement stopped" indication
+                continue
             resp = pmd.parse_cp_response(raw)
+            if resp.opcode != req[0] or resp.measurement_type != req[1] & 0x3F:
+                self.unmatched_replies += 1  # a late reply to an earlier request
+                params = b""
+                continue
             params += resp.params
             if not resp.more:
                 break
-        if not resp.ok:
+        if resp.status not in ok:
             what = {1: "settings request", 2: "start", 3: "stop"}.get(req[0], "command")
             mname = pmd.MEASUREMENT_TYPES.get(req[1] & 0x3F, str(req[1])).replace("_", " ")
             hint = " (the link's ATT MTU is below 232)" if resp.status == 10 else ""
@@ -427,25 +488,58 @@ class PolarSession(Session):
         return pmd.CpResponse(resp.opcode, resp.measurement_type, resp.status, False, params)
 
     async def stop(self, client: BleakClient) -> None:
-        p = self.profile.params
-        types = [int(p["acc_type"])] + ([int(p["gyro_type"])] if self.use_gyro else [])
-        if self.sdk:
-            types.append(pmd.SDK_MODE)
+        """Stop what was started and, if this session switched it on, SDK mode (`03 09`)."""
+        types = sorted(self.started) + ([pmd.SDK_MODE] if self.sdk else [])
         for mtype in types:
             with contextlib.suppress(Exception):
-                await client.write_gatt_char(
-                    self.profile.gatt.control, pmd.build_stop_request(mtype), response=True
-                )
+                await self._command(client, pmd.build_stop_request(mtype), ok=(0, 6))
+        self.started = frozenset()
 
 
 class MovesenseSession(Session):
+    """HELLO, then SUBSCRIBE `/Meas/IMU6/<rate>` (or `/Meas/Acc/<rate>` without gyro).
+
+    The path is NUL-terminated (GSP); results come on the data characteristic as
+    `01 ref status…` and are taken out of the sample stream here. A subscribe result with an
+    error status stops with one line; none at all is accepted (the 2.1.x sample acknowledges
+    nothing, and GSP warns that delivery of responses is not guaranteed).
+    """
+
+    #: Seconds to wait for a HELLO / subscribe result before going on without one.
+    RESULT_WAIT_S = 1.0
+
     async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
         g, p = self.profile.gatt, self.profile.params
-        await client.start_notify(g.data, on_data)
+        self.control = asyncio.Queue()
+
+        def route(char: Any, data: bytearray) -> None:
+            if data[:1] == bytes([ms.TYPE_RESULT]):
+                self.control.put_nowait(bytes(data))
+            else:
+                on_data(char, data)
+
+        await client.start_notify(g.data, route)
         ref = int(p["reference"])
         await client.write_gatt_char(g.control, ms.build_hello(ref), response=True)
+        await self._result(ref)
         path = str(p["path_imu" if self.use_gyro else "path_acc"]).format(rate=self.rate)
         await client.write_gatt_char(g.control, ms.build_subscribe(ref, path), response=True)
+        body = await self._result(ref)
+        status = ms.result_status(body) if body is not None else None
+        if status is not None and not 200 <= status < 300:
+            raise DeviceError(f"{self.profile.name} refused subscription {path}: status {status}")
+
+    async def _result(self, ref: int) -> bytes | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.RESULT_WAIT_S
+        while True:
+            try:
+                raw = await asyncio.wait_for(self.control.get(), max(deadline - loop.time(), 0))
+            except TimeoutError:
+                return None
+            got, body = ms.parse_result(raw)
+            if got == ref:
+                return body
 
     async def stop(self, client: BleakClient) -> None:
         with contextlib.suppress(Exception):
@@ -456,6 +550,10 @@ class MovesenseSession(Session):
 
 
 class WitMotionSession(Session):
+    """Unlock, rate, save, as WitMotion's SDKs write them: without response, 100 ms apart."""
+
+    PAUSE_S = 0.1
+
     async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
         g, p = self.profile.gatt, self.profile.params
         code = p["rate_codes"].get(str(self.rate))
@@ -466,7 +564,9 @@ class WitMotionSession(Session):
             wm.build_write(int(p["rate_register"]), int(code)),
             bytes(p["save"]),
         ):
-            await client.write_gatt_char(g.control, cmd, response=True)
+            await client.write_gatt_char(g.control, cmd, response=False)
+            await asyncio.sleep(self.PAUSE_S)
+        # Subscribe last: the sensor streams from the CCCD write, now at the new rate.
         await client.start_notify(g.data, on_data)
 
 
@@ -487,17 +587,33 @@ class ThingySession(Session):
 
 
 class MetaWearSession(Session):
-    def _commands(self, on: bool) -> list[bytes]:
+    """Reads the accelerometer's module info to tell MetaMotion S (BMI270) from RL/C (BMI160),
+    then configures and starts each sensor with that chip's registers and codes."""
+
+    INFO_TIMEOUT_S = 2.0
+
+    def __init__(self, profile: DeviceProfile, opts: StreamOptions) -> None:
+        super().__init__(profile, opts)
+        self.chip = str(profile.params.get("chip", "bmi160"))
+
+    def _codes(self, table: str) -> Any:
         p = self.profile.params
+        chip_table = p.get(self.chip)
+        if chip_table is not None and table in chip_table:
+            return chip_table[table]
+        return p[table]
+
+    def _commands(self, on: bool) -> list[bytes]:
         out: list[bytes] = []
-        kinds = [("acc", mw.ACC, mw.ACC_PACKED)]
+        kinds = [("acc", mw.ACC)]
         if self.use_gyro:
-            kinds.append(("gyro", mw.GYRO, mw.GYRO_PACKED))
-        for kind, module, packed in kinds:
+            kinds.append(("gyro", mw.GYRO))
+        for kind, module in kinds:
+            packed = mw.REGISTERS[self.chip][module][1]
             if on:
                 rng = self.settings.acc_range if kind == "acc" else self.settings.gyro_range
-                odr = p[f"{kind}_odr_codes"].get(str(self.rate))
-                rcode = p[f"{kind}_range_codes"].get(str(rng))
+                odr = self._codes(f"{kind}_odr_codes").get(str(self.rate))
+                rcode = self._codes(f"{kind}_range_codes").get(str(rng))
                 if odr is None or rcode is None:
                     raise DeviceError(
                         f"{self.profile.name}: no {kind} code for {self.rate} Hz / ±{rng}"
@@ -515,7 +631,26 @@ class MetaWearSession(Session):
 
     async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
         g = self.profile.gatt
-        await client.start_notify(g.data, on_data)
+        info: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+        def route(char: Any, data: bytearray) -> None:
+            if data[:2] == bytes([mw.ACC, mw.MODULE_INFO]):
+                if not info.done():
+                    info.set_result(bytes(data))
+                return
+            on_data(char, data)
+
+        await client.start_notify(g.data, route)
+        await client.write_gatt_char(g.control, mw.cmd(mw.ACC, mw.MODULE_INFO), response=True)
+        try:
+            reply = await asyncio.wait_for(info, self.INFO_TIMEOUT_S)
+        except TimeoutError:
+            raise DeviceError(f"{self.profile.name} did not answer the module-info read") from None
+        try:
+            self.chip = mw.parse_module_info(reply)
+        except DecodeError as e:
+            raise DeviceError(f"{self.profile.name}: {e}") from None
+        self.settings = replace(self.settings, chip=self.chip)
         for c in self._commands(True):
             await client.write_gatt_char(g.control, c, response=True)
 
@@ -555,9 +690,15 @@ class SensorStream:
         *,
         client_backend: type[BaseBleakClient] | None = None,
         scanner_backend: type[BaseBleakScanner] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.profile = profile
+        #: Host seconds for arrival stamps and outage timing: the running event loop's
+        #: clock unless injected (virtual time in tests).
+        self._host_clock = clock
         self.target = target
+        #: What to scan for on a reconnect: the name or address the caller gave.
+        self._query = target.address if isinstance(target, BLEDevice) else target
         self.opts = options or StreamOptions()
         if self.opts.rate_hz is not None:
             profile.check_rate(self.opts.rate_hz)
@@ -584,41 +725,45 @@ class SensorStream:
         #: Time (s, recording axis) of the last sample yielded as AccSamples (acc_ahead).
         self._ahead_t = -np.inf
 
+    def host_time(self) -> float:
+        if self._host_clock is not None:
+            return self._host_clock()
+        return asyncio.get_running_loop().time()
+
     def clock(self) -> float:
-        return time.monotonic() * self.opts.time_scale
+        """Sensor-time-scaled host clock that arrival stamps use."""
+        return self.host_time() * self.opts.time_scale
 
     # -- connection management --
 
-    async def _find(self) -> BLEDevice:
-        if isinstance(self.target, BLEDevice):
+    async def _find(self, fresh: bool = False) -> BLEDevice:
+        """The sensor's BLEDevice; `fresh` re-scans for it (after a drop BlueZ may hold a
+        stale one, and bleak-retry-connector asks `ble_device_callback` for the newest)."""
+        if isinstance(self.target, BLEDevice) and not fresh:
             return self.target
-        found = await find_device(
-            self.target, self.opts.scan_timeout_s, backend=self.scanner_backend
-        )
+        query = self._query
+        found = await find_device(query, self.opts.scan_timeout_s, backend=self.scanner_backend)
         self.target = found
         return found
 
-    async def _connect(self) -> None:
-        device = await self._find()
+    async def _connect(self, fresh: bool = False) -> None:
+        device = await self._find(fresh)
         kw: dict[str, Any] = {}
         if self.client_backend is not None:
             kw["backend"] = self.client_backend
         try:
             client = await establish_connection(
-                BleakClient,
+                BleakClientWithServiceCache,
                 device,
                 device.name or device.address,
                 disconnected_callback=self._on_disconnect,
                 max_attempts=3,
-                use_services_cache=False,
+                ble_device_callback=self._latest_device,
                 **kw,
             )
         except (BleakError, TimeoutError) as e:
             raise DeviceError(f"cannot connect to {device.name or device.address}: {e}") from None
         self.client = client
-        if client.mtu_size < self.profile.min_mtu:
-            # BlueZ may report 23 even when more was negotiated; let the sensor decide.
-            pass
         self._malformed_before += self._decoder.malformed
         self._decoder = StreamDecoder(self.profile, self.session.settings)
         try:
@@ -634,6 +779,11 @@ class SensorStream:
         self._decoder = StreamDecoder(self.profile, self.session.settings)
         self._lost.clear()
         self.stats.connected = True
+
+    def _latest_device(self) -> BLEDevice:
+        """bleak-retry-connector's `ble_device_callback`: the BLEDevice of the latest scan."""
+        assert isinstance(self.target, BLEDevice)
+        return self.target
 
     def _on_disconnect(self, client: BleakClient) -> None:
         """Disconnect callback: enqueue an ordered marker and wake the supervisor."""
@@ -655,21 +805,23 @@ class SensorStream:
                 self.stats.connected = False
                 # The consumer marks the gap and resets the clocks when it reaches the
                 # LINK_LOST marker, after the packets that arrived before the drop.
-                lost_at = time.monotonic()
+                lost_at = self.host_time()
                 deadline = lost_at + self.opts.reconnect_timeout_s
+                attempt = 0
                 while not self._closed:
                     try:
-                        await self._connect()
+                        await self._connect(fresh=True)
                         self.stats.reconnects += 1
-                        self.stats.last_outage_s = time.monotonic() - lost_at
+                        self.stats.last_outage_s = self.host_time() - lost_at
                         break
                     except (DeviceError, BleakError, TimeoutError) as e:
-                        if time.monotonic() > deadline:
+                        if self.host_time() > deadline:
                             raise DeviceError(
                                 f"lost {self.profile.name} and could not reconnect within "
                                 f"{self.opts.reconnect_timeout_s:g} s: {e}"
                             ) from None
-                        await asyncio.sleep(0.2)
+                        await asyncio.sleep(min(BACKOFF_S * 2**attempt, MAX_BACKOFF_S))
+                        attempt += 1
         except asyncio.CancelledError:
             raise  # aclose(): a normal end, not an error for the consumer
         except Exception as e:  # surfaced to the consumer

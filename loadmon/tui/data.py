@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib
-import inspect
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,7 +30,7 @@ from loadmon import patients, status, storage
 from loadmon.days import UTC_CALENDAR, Calendar
 from loadmon.errors import InputError, LoadmonError, NotFoundError
 from loadmon.patients import row_calendar
-from loadmon.recording import Recording, read_recording
+from loadmon.recording import read_recording
 from loadmon.sessions import day_bounds, json_object, session_log
 
 #: Load categories in display order (unknown ones from the library follow, sorted).
@@ -172,6 +171,10 @@ class DashboardData:
 
     def patients(self) -> list[str]:
         return [str(r["name"]) for r in storage.list_patients(self.db)]
+
+    def patient_id(self) -> int:
+        """The current patient's id (a live session records for them)."""
+        return self._pid()
 
     def _pid(self) -> int:
         if self.patient is None:
@@ -525,185 +528,88 @@ async def sensor_chunks(
     on_sensor: Callable[[Any], None] | None = None,
     paired: Callable[[SampleChunk], None] | None = None,
 ) -> AsyncIterator[SampleChunk]:
-    """Decoded samples from a sensor through loadmon.sensor (bleak), as SampleChunks.
+    """Decoded samples from a source (`loadmon.sensor.source.open_source`), as SampleChunks,
+    without recording them (the Live screen records through `Recorder`).
 
-    `source` is `virtual:PROFILE` (an emulated sensor on the virtual radio replaying `replay`
-    at `speed` × real time; the stream ends with the file) or `ble:PROFILE:ADDRESS`.
-    A gap in the stream arrives as a chunk with no samples and `gap_s` > 0.
-
-    With `paired` (for a consumer that needs only the accelerometer live, e.g. guided RDL
-    and bridge counting), the yielded chunks carry acc only (gyro None), each as soon as its
-    packet is decoded, without waiting for the gyro packets (the Verity sends ACC and GYRO in
-    separate frames); the complete acc + gyro chunks, which are what to store, are handed to
-    `paired(chunk)` a little later. Acc samples whose gyro was lost with a dropped link are
-    yielded but never handed to `paired`.
+    A gap arrives as a chunk with no samples and `gap_s` > 0. With `paired`, the yielded
+    chunks carry acc only, each as soon as its packet is decoded; the complete acc + gyro
+    chunks are handed to `paired(chunk)` a little later.
     """
-    from loadmon.profiles import get_profile
-    from loadmon.sensor.stream import AccSamples, Gap, SensorStream, StreamOptions
+    from loadmon.sensor.source import open_source
+    from loadmon.sensor.stream import AccSamples, Gap
 
-    sensor: Any = None
-    kw: dict[str, Any] = {}
-    if source.startswith(VIRTUAL_PREFIX):
-        if replay is None:
-            raise InputError("a virtual sensor needs a replay file")
-        from loadmon.sensor.virtual.backend import VirtualBleakClient, VirtualBleakScanner
-        from loadmon.sensor.virtual.emulators import make_sensor
-
-        profile = get_profile(source[len(VIRTUAL_PREFIX) :])
-        sensor = make_sensor(profile, read_recording(Path(replay)), speed=speed)
-        await sensor.attach()
-        if on_sensor is not None:
-            on_sensor(sensor)  # its replay clock lets the screen measure rep latency
-        target = sensor.name
-        kw = {"client_backend": VirtualBleakClient, "scanner_backend": VirtualBleakScanner}
-        opts = StreamOptions(rate_hz=rate_hz, time_scale=speed, acc_ahead=paired is not None)
-    elif source.startswith(BLE_PREFIX):
-        profile_id, _, target = source[len(BLE_PREFIX) :].partition(":")
-        profile = get_profile(profile_id)
-        opts = StreamOptions(rate_hz=rate_hz, acc_ahead=paired is not None)
-    else:
-        raise InputError(f"unknown live source {source!r}")
-    stream = SensorStream(profile, target, opts, **kw)
-    stopper: asyncio.Future[Any] | None = None
-    replay_over = asyncio.Event()
-    try:
-        await stream.open()
-        if sensor is not None:
+    if source.startswith(VIRTUAL_PREFIX) and replay is None:
+        raise InputError("a virtual sensor needs a replay file")
+    async with open_source(
+        source, replay=replay, speed=speed, rate_hz=rate_hz, acc_ahead=paired is not None,
+        on_sensor=on_sensor,
+    ) as src:
+        stream = src.stream
+        if src.sensor is not None:
+            sensor = src.sensor
 
             async def end_of_replay() -> None:
                 await sensor.finished.wait()
                 await asyncio.sleep(0.3)  # let the last notifications arrive
-                replay_over.set()
                 await stream.aclose()
 
             stopper = asyncio.ensure_future(end_of_replay())
-        items = stream.__aiter__()
-        while True:
-            try:
-                item = await items.__anext__()
-            except StopAsyncIteration:
-                break
-            except asyncio.CancelledError:
-                # closing the stream from the end-of-replay task surfaces as a cancelled
-                # supervisor; that is the normal end of a replay, anything else is not
-                if replay_over.is_set():
-                    break
-                raise
-            if isinstance(item, Gap):
-                yield SampleChunk(
-                    np.zeros(0), np.zeros((0, 3)), None, stream.rate_hz, item.end_s - item.start_s
-                )
-                continue
-            if isinstance(item, AccSamples):
-                yield SampleChunk(
-                    np.asarray(item.t, dtype=np.float64),
-                    np.asarray(item.acc, dtype=np.float64),
-                    None,
-                    stream.rate_hz,
-                )
-                continue
-            chunk = SampleChunk(
-                np.asarray(item.t, dtype=np.float64),
-                np.asarray(item.acc, dtype=np.float64),
-                None if item.gyro is None else np.asarray(item.gyro, dtype=np.float64),
-                stream.rate_hz,
-            )
-            if paired is not None:
-                paired(chunk)
-                continue
-            yield chunk
-    finally:
-        if stopper is not None:
-            stopper.cancel()
-        await stream.aclose()
-        if sensor is not None:
-            await sensor.close()
+        else:
+            stopper = None
+        try:
+            await stream.open()
+            async for item in stream:
+                if isinstance(item, Gap):
+                    yield SampleChunk(np.zeros(0), np.zeros((0, 3)), None, stream.rate_hz,
+                                      item.end_s - item.start_s)
+                elif isinstance(item, AccSamples):
+                    yield SampleChunk(item.t, item.acc, None, stream.rate_hz)
+                else:
+                    chunk = SampleChunk(item.t, item.acc, item.gyro, stream.rate_hz)
+                    if paired is not None:
+                        paired(chunk)
+                    else:
+                        yield chunk
+        finally:
+            if stopper is not None:
+                stopper.cancel()
 
 
-#: Free-running live counting trades the offline run's certainty for speed: an event is shown
-#: once it ended LIVE_GUARD_S before the newest sample (the detectors re-run every LIVE_STEP_S),
-#: with every offline rule in force (an RDL shows only once its set has three reps).
-#: A guided set ("RDLs", "bridges") uses the streaming module's guided rule instead: the detectors
-#: re-run every 0.1 s and a rep is final 0.3 s after its end (the thigh back at rest and still),
-#: the first RDL of a set included. Either way the session is re-analysed offline when it is
-#: saved, so stored counts are the offline ones; `finish` reconciles the screen with that run.
-LIVE_GUARD_S = 0.4
-LIVE_STEP_S = 0.15
 #: Key set on an event dict that `LiveCounter.finish` withdraws (the offline run did not
 #: confirm it).
 RETRACTED = "retracted"
 
 
 class LiveCounter:
-    """The streaming detectors (loadmon.analysis.streaming) behind a dict-returning `feed`."""
+    """`loadmon.analysis.streaming.LiveCounter` (the CLI's too) behind dict events."""
 
     def __init__(
         self, sample_rate_hz: float, exercise: str | None = None, mounting: Any = None
     ) -> None:
         mod = _optional("loadmon.analysis.streaming")
-        cls = getattr(mod, "StreamingAnalyzer", None) if mod is not None else None
+        cls = getattr(mod, "LiveCounter", None) if mod is not None else None
         self.available = cls is not None
         self.exercise = exercise
-        self._analyzer: Any = None
-        #: feed and finish may run in different threads (a stop while a feed is under way).
-        self._lock = threading.Lock()
-        self.finished = False
-        #: Seconds of samples handed to the detectors per call (as if they arrived one by one).
-        self.piece_s = LIVE_STEP_S
-        if cls is not None:
-            params = inspect.signature(cls).parameters
-            kwargs: dict[str, Any] = {}
-            if "sample_rate_hz" in params:
-                kwargs["sample_rate_hz"] = sample_rate_hz
-            if "exercise" in params:
-                kwargs["exercise"] = exercise
-            if exercise is None:
-                # guided sets keep the streaming module's own (guided) step and guard
-                if "guard_s" in params:
-                    kwargs["guard_s"] = LIVE_GUARD_S
-                if "step_s" in params:
-                    kwargs["step_s"] = LIVE_STEP_S
-            if mounting is not None and "mounting" in params:
-                kwargs["mounting"] = mounting
-            self._analyzer = cls(**kwargs)
-            step = getattr(self._analyzer, "step_s", None)
-            if isinstance(step, int | float) and step > 0:
-                self.piece_s = min(float(step), LIVE_STEP_S)
+        self._counter: Any = cls(sample_rate_hz, exercise, mounting) if cls is not None else None
+
+    @property
+    def finished(self) -> bool:
+        return bool(self._counter is not None and self._counter.finished)
 
     def feed(self, chunk: SampleChunk) -> list[dict[str, Any]]:
-        if self._analyzer is None:
+        if self._counter is None:
             return []
-        # A BLE frame can carry seconds of samples; feeding it in step-sized pieces lets the
-        # detectors run as if the samples had arrived one by one, so what is found (and when)
-        # does not depend on how the sensor happened to pack its frames.
-        out: list[dict[str, Any]] = []
-        t = chunk.t
-        i = 0
-        with self._lock:
-            if self.finished:
-                return []
-            while i < t.size:
-                j = max(int(np.searchsorted(t, t[i] + self.piece_s, side="left")), i + 1)
-                gyro = None if chunk.gyro is None else chunk.gyro[i:j]
-                events = self._analyzer.feed(t[i:j], chunk.acc[i:j], gyro)
-                out.extend(_event_dict(e) for e in events or [])
-                i = j
-        return out
+        return [_event_dict(e) for e in self._counter.feed(chunk.t, chunk.acc, chunk.gyro)]
 
     def finish(self) -> list[dict[str, Any]]:
         """The offline run's verdict on the stream: events withdrawn first (each marked with
         RETRACTED), then the events not shown yet. Only the first call does anything."""
-        fn = getattr(self._analyzer, "finish", None) or getattr(self._analyzer, "flush", None)
-        with self._lock:
-            if fn is None or self.finished:
-                return []
-            self.finished = True
-            new = [_event_dict(e) for e in fn() or []]
-            withdrawn = [
-                {**_event_dict(e), RETRACTED: True}
-                for e in getattr(self._analyzer, "retracted", None) or []
-            ]
-        return withdrawn + new
+        if self._counter is None:
+            return []
+        withdrawn, new = self._counter.finish()
+        return [{**_event_dict(e), RETRACTED: True} for e in withdrawn] + [
+            _event_dict(e) for e in new
+        ]
 
 
 def _event_dict(e: Any) -> dict[str, Any]:
@@ -716,42 +622,3 @@ def _event_dict(e: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(e) and not isinstance(e, type):
         return dataclasses.asdict(e)
     return dict(vars(e))
-
-
-def save_live_session(
-    data: DashboardData,
-    chunks: Sequence[SampleChunk],
-    *,
-    start: datetime,
-    sample_rate_hz: float,
-    device: str,
-    exercise: str | None = None,
-) -> int:
-    """Store a live session (samples and, when the detectors exist, its analysis).
-
-    A guided session (`exercise` set) is analysed as that exercise, as it was counted live."""
-    from loadmon import importing
-
-    if not chunks:
-        raise InputError("nothing was recorded")
-    chunks = [c for c in chunks if c.t.size]
-    if not chunks:
-        raise InputError("nothing was recorded")
-    t = np.concatenate([c.t for c in chunks])
-    acc = np.concatenate([c.acc for c in chunks])
-    gyros = [c.gyro for c in chunks if c.gyro is not None]
-    gyro = np.concatenate(gyros) if len(gyros) == len(chunks) else None
-    rec = Recording(
-        t=t,
-        acc=acc,
-        gyro=gyro,
-        sample_rate_hz=sample_rate_hz,
-        start=start,
-        device=device,
-        source="live",
-    )
-    # A live session is new by construction (a replayed file may repeat its samples).
-    result = importing.import_recording(
-        data.db, rec, patient=str(data.patient), exercise=exercise, allow_duplicate=True
-    )
-    return result.recording_id

@@ -20,7 +20,7 @@ def test_remembered_mounting_reaches_the_live_detectors(db_path: Path) -> None:
     mounting = data.remembered_mounting(rec.device)
     assert mounting is not None
     counter = LiveCounter(52.0, "bridge", mounting)
-    assert counter._analyzer.mounting is mounting
+    assert counter._counter.analyzer.mounting is mounting
     # Nothing learned for another device: the detectors start from scratch.
     assert data.remembered_mounting("some-other-sensor") is None
-    assert LiveCounter(52.0, "bridge")._analyzer.mounting is None
+    assert LiveCounter(52.0, "bridge")._counter.analyzer.mounting is None

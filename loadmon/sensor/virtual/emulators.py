@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import math
 import struct
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,8 @@ PMD_MAX_FRAME_BYTES = 232
 MAX_FRAME_AGE_S = 1.5
 #: ATT application error the emulated Thingy returns for a motion rate outside 5–200 Hz.
 APP_ERROR_OUT_OF_RANGE = 0x80
+#: WitMotion's register-read command `FF AA 27 <reg> 00` (the SDKs' ReadReg).
+READ_REGISTER = 0x27
 #: Real seconds between emulator ticks (each tick sends whatever samples fell due).
 TICK_S = 0.004
 
@@ -104,8 +106,12 @@ class EmulatedSensor:
         speed: float = 1.0,
         faults: Faults | None = None,
         name: str | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.profile = profile
+        #: Host seconds (the running event loop's clock unless injected), so a test on
+        #: virtual time moves the replay with it.
+        self.clock = clock or _loop_time
         self.replay = Replay(recording)
         self.speed = float(speed)
         self.faults = faults or Faults()
@@ -115,6 +121,8 @@ class EmulatedSensor:
         self.connection: Connection | None = None
         self.finished = asyncio.Event()
         self.sent = self.lost = self.corrupted = self.drops = 0
+        #: Replay time (s) at which the `drop_link_at_s` fault actually dropped the link.
+        self.dropped_at_s: float | None = None
         self._t0: float | None = None
         self._resumed = False
         self._dropped = False
@@ -209,7 +217,7 @@ class EmulatedSensor:
     def replay_time(self) -> float:
         if self._t0 is None:
             return 0.0
-        return (time.monotonic() - self._t0) * self.speed
+        return (self.clock() - self._t0) * self.speed
 
     def _on_subscription(self, conn: Connection, notify: bool, indicate: bool) -> None:
         """Sensors that stream as soon as the CCCD is written (WitMotion, Thingy:52)."""
@@ -221,7 +229,7 @@ class EmulatedSensor:
     def start_streaming(self) -> None:
         """Begin (or resume, after a reconnect) sending samples from the current replay time."""
         if self._t0 is None:
-            self._t0 = time.monotonic()
+            self._t0 = self.clock()
         if self._stream_task is None or self._stream_task.done():
             self._stream_task = asyncio.ensure_future(self._stream())
 
@@ -248,12 +256,15 @@ class EmulatedSensor:
                 drop = self.faults.drop_link_at_s
                 if drop is not None and not self._dropped and now >= drop:
                     self._dropped = True
+                    self.dropped_at_s = now
                     self.drops += 1
                     conn = self.connection
                     if conn is not None:
                         await conn.disconnect()
                     return
                 await asyncio.sleep(TICK_S)
+                if isinstance(self.clock, TickClock):
+                    self.clock.advance(TICK_S)
         except (core.BaseBumbleError, ConnectionError):
             return
 
@@ -284,6 +295,26 @@ class EmulatedSensor:
             return False
         cccd = self.device.gatt_server.read_cccd(self.connection, char)
         return bool(cccd[0] & 0x01)
+
+
+class TickClock:
+    """A host clock that only the emulator's streaming ticks move (TICK_S each), for tests:
+    inject it into the emulator and the stream and the replay runs the same however busy the
+    machine is (a stalled event loop stalls this clock too, so it is never taken for a gap)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, dt: float) -> None:
+        self.now += dt
+
+
+def _loop_time() -> float:
+    """The running event loop's clock (monotonic, and virtual under a virtual-time loop)."""
+    return asyncio.get_running_loop().time()
 
 
 def _uuid(u: str) -> core.UUID:
@@ -446,9 +477,10 @@ class PolarPmdSensor(EmulatedSensor):
         return enc.encode_cp_response(op, mtype, 0, enc.encode_factor(factor))
 
     def on_link_lost(self) -> None:
-        self.active.clear()
-        self.pending.clear()
-        self.sdk_mode = False
+        """What a drop leaves behind, as on the Verity: the measurements stay started (a
+        start after the reconnect is answered ALREADY_IN_STATE until they are stopped) and SDK
+        mode stays on until a client stops it (`03 09`); frames not yet sent are lost."""
+        self.pending = {m: [] for m in self.active}
 
     async def emit(self, t: FloatArray, acc: FloatArray, gyro: FloatArray) -> None:
         for mtype in list(self.active):
@@ -512,7 +544,10 @@ class PolarPmdSensor(EmulatedSensor):
 
 
 class MovesenseSensor(EmulatedSensor):
-    """Movesense gatt_sensordata_app: HELLO, SUBSCRIBE /Meas/IMU6/<rate>, DATA notifications."""
+    """Movesense GATT sensor-data service: HELLO, SUBSCRIBE `/Meas/IMU6|Acc|Gyro/<rate>` with a
+    NUL-terminated path (GSP; an unterminated one, as the 2.1.x sample sends, works too),
+    a `01 ref status` result for each subscribe, DATA notifications of 4 samples (8 above 52 Hz)
+    split into DATA + DATA_PART2 when longer than the firmware's 158-byte buffer."""
 
     default_name = "Movesense 174630000192"
 
@@ -526,8 +561,10 @@ class MovesenseSensor(EmulatedSensor):
         )
         self.data = _char(profile.gatt.data, C.Properties.NOTIFY, C.READABLE, b"")
         self.sub_ref: int | None = None
-        self.imu6 = True
-        self.max_n = int(profile.params["max_samples_per_packet"])
+        self.kind = "IMU6"
+        self.per_packet = int(profile.params["max_samples_per_packet"])
+        self.per_packet_fast = int(profile.params.get("fast_samples_per_packet", self.per_packet))
+        self.max_n = self.per_packet
         self.buf: list[tuple[float, FloatArray, FloatArray]] = []
         self.clock_ms0 = 123_456  # device-relative ms at replay time 0
 
@@ -542,26 +579,33 @@ class MovesenseSensor(EmulatedSensor):
         if cmd == ms.CMD_HELLO:
             self._spawn(self.send_raw(enc.encode_movesense_result(ref, b"Hello")))
         elif cmd == ms.CMD_SUBSCRIBE:
-            if self.sub_ref is not None and self.sub_ref != ref:
-                return
-            path = v[2:].decode("utf-8", "replace")
-            parts = path.strip("/").split("/")
-            if len(parts) != 3 or parts[0] != "Meas" or parts[1] not in ("IMU6", "Acc"):
-                return  # 2.1.x acknowledges nothing; an unknown path just never streams
-            try:
-                rate = int(parts[2])
-            except ValueError:
-                return
-            if not self.profile.acc.supports_rate(rate):
-                return
-            self.imu6 = parts[1] == "IMU6"
-            self.rate_hz = float(rate)
-            self.sub_ref = ref
-            self.buf = []
-            self.start_streaming()
+            path = v[2:].split(b"\x00", 1)[0].decode("utf-8", "replace")
+            status = self._subscribe(ref, path).to_bytes(2, "little")
+            self._spawn(self.send_raw(enc.encode_movesense_result(ref, status)))
         elif cmd == ms.CMD_UNSUBSCRIBE and ref == self.sub_ref:
             self.sub_ref = None
             self.stop_streaming()
+
+    def _subscribe(self, ref: int, path: str) -> int:
+        """HTTP-style status of a subscribe: 200, 404 unknown path, 400 bad rate, 507 busy."""
+        if self.sub_ref is not None and self.sub_ref != ref:
+            return 507
+        parts = path.strip("/").split("/")
+        if len(parts) != 3 or parts[0] != "Meas" or parts[1] not in ms.KINDS:
+            return 404
+        try:
+            rate = int(parts[2])
+        except ValueError:
+            return 400
+        if not self.profile.acc.supports_rate(rate):
+            return 400
+        self.kind = parts[1]
+        self.rate_hz = float(rate)
+        self.max_n = self.per_packet if rate <= 52 else self.per_packet_fast
+        self.sub_ref = ref
+        self.buf = []
+        self.start_streaming()
+        return 200
 
     async def send_raw(self, payload: bytes) -> None:
         if self.device is not None and self.connection is not None:
@@ -583,9 +627,16 @@ class MovesenseSensor(EmulatedSensor):
             return
         ts = self.clock_ms0 + round(self.buf[0][0] * 1000)
         a = np.array([b[1] for b in self.buf])
-        g = np.array([b[2] for b in self.buf]) if self.imu6 else None
+        g = np.array([b[2] for b in self.buf])
         self.buf = []
-        await self.send(self.data, enc.encode_movesense_data(self.sub_ref, ts, a, g))
+        if self.kind == "Acc":
+            payload = enc.encode_movesense_data(self.sub_ref, ts, a, None)
+        elif self.kind == "Gyro":
+            payload = enc.encode_movesense_data(self.sub_ref, ts, g / ms.STANDARD_GRAVITY, None)
+        else:
+            payload = enc.encode_movesense_data(self.sub_ref, ts, a, g)
+        for part in ms.split_packet(payload):
+            await self.send(self.data, part)
 
 
 # ---- WitMotion ----------------------------------------------------------------------------------
@@ -618,7 +669,13 @@ class WitMotionSensor(EmulatedSensor):
         if len(v) != 5 or v[:2] != b"\xff\xaa":
             return
         reg, val = v[2], v[3] | v[4] << 8
-        if reg == 0x69 and val == 0xB588:
+        if reg == READ_REGISTER:
+            # `FF AA 27 reg 00` → `55 71 reg 00` + 8 int16 registers from reg on (all 0 but rate).
+            regs = [0] * 8
+            if val == int(self.profile.params["rate_register"]):
+                regs[0] = next((c for c, hz in self.codes.items() if hz == self.rate_hz), 0)
+            self._spawn(self.send(self.notify, enc.encode_witmotion_register(val, regs)))
+        elif reg == 0x69 and val == 0xB588:
             self.unlocked = True
         elif reg == int(self.profile.params["rate_register"]) and val in self.codes:
             self.rate_hz = float(self.codes[val])
@@ -688,13 +745,25 @@ class MetaWearSensor(EmulatedSensor):
 
     default_name = "MetaWear"
 
-    def __init__(self, profile: DeviceProfile, recording: Recording, **kw: Any) -> None:
+    def __init__(
+        self, profile: DeviceProfile, recording: Recording, *, chip: str = "bmi160", **kw: Any
+    ) -> None:
+        if chip == "bmi270" and kw.get("name") is None:
+            kw["name"] = "MetaMotionS"
         super().__init__(profile, recording, **kw)
         p = profile.params
-        self.acc_odr = {int(v): int(k) for k, v in p["acc_odr_codes"].items()}
-        self.gyro_odr = {int(v): int(k) for k, v in p["gyro_odr_codes"].items()}
-        self.acc_rng = {int(v): int(k) for k, v in p["acc_range_codes"].items()}
-        self.gyro_rng = {int(v): int(k) for k, v in p["gyro_range_codes"].items()}
+        self.chip = chip
+        table = p.get(chip) or {}
+
+        def codes(key: str) -> dict[int, int]:
+            src = table[key] if key in table else p[key]
+            return {int(v): int(k) for k, v in src.items()}
+
+        self.acc_odr = codes("acc_odr_codes")
+        self.gyro_odr = codes("gyro_odr_codes")
+        self.acc_rng = codes("acc_range_codes")
+        self.gyro_rng = codes("gyro_range_codes")
+        self.packed = {m: regs[1] for m, regs in mw.REGISTERS[chip].items()}
         self.acc_lsb = {int(k): float(v) for k, v in p["acc_lsb_per_g"].items()}
         self.gyro_lsb = {int(k): float(v) for k, v in p["gyro_lsb_per_dps"].items()}
         self.acc_range, self.gyro_range = 8, 2000
@@ -714,11 +783,18 @@ class MetaWearSensor(EmulatedSensor):
 
     def _on_command(self, conn: Connection, value: bytes) -> None:
         v = bytes(value)
+        if len(v) == 2:
+            v += b"\x00"  # a read (`03 80`) has no data byte
         if len(v) < 3:
             return
         module, reg, data = v[0], v[1], v[2:]
         kind = {mw.ACC: "acc", mw.GYRO: "gyro"}.get(module)
         if kind is None:
+            return
+        if reg == mw.MODULE_INFO:
+            impl = {"bmi160": 1, "bmi270": 4}[self.chip] if module == mw.ACC else (
+                {"bmi160": 0, "bmi270": 1}[self.chip])
+            self._spawn(self.send(self.notify, bytes([module, mw.MODULE_INFO, impl, 1])))
             return
         if reg == 0x03 and len(data) >= 2:  # config: odr/bw byte, range byte
             odr = (self.acc_odr if kind == "acc" else self.gyro_odr).get(data[0])
@@ -729,7 +805,7 @@ class MetaWearSensor(EmulatedSensor):
                 self.acc_rate, self.acc_range = float(odr), rng
             else:
                 self.gyro_rate, self.gyro_range = float(odr), rng
-        elif reg in (mw.ACC_PACKED, mw.GYRO_PACKED) and ((kind == "acc") == (reg == mw.ACC_PACKED)):
+        elif reg == self.packed[module]:
             self.state[f"{kind}_sub"] = data[0] == 1
         elif reg == 0x02:
             self.state[f"{kind}_int"] = data[0] == 1
@@ -750,8 +826,8 @@ class MetaWearSensor(EmulatedSensor):
 
     async def emit(self, t: FloatArray, acc: FloatArray, gyro: FloatArray) -> None:
         for kind, vals, lsb, reg, module in (
-            ("acc", acc, self.acc_lsb[self.acc_range], mw.ACC_PACKED, mw.ACC),
-            ("gyro", gyro, self.gyro_lsb[self.gyro_range], mw.GYRO_PACKED, mw.GYRO),
+            ("acc", acc, self.acc_lsb[self.acc_range], self.packed[mw.ACC], mw.ACC),
+            ("gyro", gyro, self.gyro_lsb[self.gyro_range], self.packed[mw.GYRO], mw.GYRO),
         ):
             if not self._streaming(kind):
                 continue
@@ -779,9 +855,15 @@ def make_sensor(
     speed: float = 1.0,
     faults: Faults | None = None,
     name: str | None = None,
+    chip: str | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> EmulatedSensor:
-    """The emulator for a profile's family, replaying `recording`."""
-    return FAMILIES[profile.family](profile, recording, speed=speed, faults=faults, name=name)
+    """The emulator for a profile's family, replaying `recording` (`chip`: MetaWear's
+    bmi160 for a MetaMotion RL/C, bmi270 for a MetaMotion S)."""
+    kw: dict[str, Any] = {"speed": speed, "faults": faults, "name": name, "clock": clock}
+    if chip is not None:
+        kw["chip"] = chip
+    return FAMILIES[profile.family](profile, recording, **kw)
 
 
 def demo_recording(

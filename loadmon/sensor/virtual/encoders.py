@@ -78,6 +78,24 @@ def encode_delta_frame(
     )
 
 
+def encode_float_delta_frame(
+    measurement_type: int, timestamp_ns: int, values: NDArray[np.float64]
+) -> bytes:
+    """Frame type 0x81 for GYRO: float32 bit patterns as 32-bit references, deltas between
+    patterns as two's-complement integers (what the SDK's FLOAT_IEEE754 parser undoes)."""
+    bits = np.asarray(values, dtype="<f4").view("<u4").astype(np.int64)
+    ref = b"".join(int(x).to_bytes(4, "little") for x in bits[0])
+    out = bytearray(ref)
+    if bits.shape[0] > 1:
+        d = np.diff(bits, axis=0)
+        d = ((d + (1 << 31)) % (1 << 32)) - (1 << 31)  # wrap to int32
+        for i in range(0, d.shape[0], 255):
+            chunk = d[i : i + 255]
+            nbits = delta_bits_needed(chunk)
+            out += bytes([nbits, chunk.shape[0]]) + pack_bits(chunk.ravel(), nbits)
+    return pmd_header(measurement_type, timestamp_ns, 0x81) + bytes(out)
+
+
 def encode_raw_type1(timestamp_ns: int, mg: IntArray) -> bytes:
     """H10 ACC frame type 1: int16 x, y, z in mG."""
     return pmd_header(2, timestamp_ns, 0x01) + np.asarray(mg, dtype="<i2").tobytes()
@@ -130,6 +148,11 @@ def encode_witmotion(acc_raw: IntArray, gyro_raw: IntArray, angle_raw: IntArray)
     """One `55 61` packet from int16 raw values."""
     vals = [*map(int, acc_raw), *map(int, gyro_raw), *map(int, angle_raw)]
     return b"\x55\x61" + struct.pack("<9h", *vals)
+
+
+def encode_witmotion_register(register: int, values: list[int]) -> bytes:
+    """A register-read reply `55 71 reg 00` + 8 int16 registers (20 bytes)."""
+    return b"\x55\x71" + bytes([register & 0xFF, 0]) + struct.pack("<8h", *values)
 
 
 def encode_thingy_raw(acc_raw: IntArray, gyro_raw: IntArray, compass_raw: IntArray) -> bytes:

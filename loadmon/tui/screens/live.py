@@ -1,4 +1,9 @@
-"""Provides LiveScreen: stream a scanned or virtual sensor, count reps live, stop and save."""
+"""Provides LiveScreen: record a scanned or virtual sensor, count reps live, stop and save.
+
+The session is recorded as it streams, through the same source factory and `Recorder` as
+`loadmon record` (commits at least once a second), so a crash or `kill -9` of the dashboard
+loses at most the last second; the next open of the database closes and analyses it.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +28,7 @@ from loadmon.tui.data import (
     LiveCounter,
     SampleChunk,
     live_sources,
-    save_live_session,
     scan_sensors,
-    sensor_chunks,
 )
 from loadmon.tui.messages import DataChanged, DeviceLost, RepDetected, SamplesArrived
 from loadmon.tui.screens.base import DashScreen
@@ -33,7 +36,8 @@ from loadmon.tui.widgets.rep_counter import RepCounter
 
 GUIDED = [("bridges", "bridge"), ("bridge holds", "bridge_hold"), ("RDLs", "rdl"), ("hops", "hops")]
 REP_TYPES = ("bridge_rep", "bridge_hold", "rdl_rep", "hop")
-#: Guided exercises whose live counting needs no gyro (see sensor_chunks' `paired`).
+#: Guided exercises whose live counting needs no gyro: counted from accelerometer samples as
+#: their frames arrive (StreamOptions.acc_ahead), not waiting for the gyro frames.
 ACC_ONLY_EXERCISES = ("bridge", "rdl")
 
 
@@ -54,7 +58,15 @@ class LiveScreen(DashScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.chunks: list[SampleChunk] = []
+        #: The session's recorder (None before the first start); samples go to the database.
+        self.recorder: Any = None
+        #: Samples received (and handed to the recorder) in this session.
+        self.n_received = 0
+        #: Sensor time (s) of the newest sample received.
+        self.last_received_t = 0.0
+        #: Recording id of the last saved session.
+        self.saved_id: int | None = None
+        self._stop_event: asyncio.Event | None = None
         self.started_wall: float | None = None
         self.started_utc: datetime | None = None
         self.rate_hz = 52.0
@@ -162,7 +174,11 @@ class LiveScreen(DashScreen):
         self.device = source.split(":")[1] if ":" in source else source
         exercise_sel: Select[str] = self.query_one("#live-exercise", Select)
         exercise = exercise_sel.value if isinstance(exercise_sel.value, str) else None
-        self.chunks = []
+        self.recorder = None
+        self.n_received = 0
+        self.last_received_t = 0.0
+        self.saved_id = None
+        self._stopped_by_user = False
         self._counter = None
         self.arrivals = []
         self.tui_latencies = []
@@ -188,57 +204,108 @@ class LiveScreen(DashScreen):
             self._streaming = False
 
     async def _pump(self, source: str, replay: str | None, exercise: str | None) -> None:
-        counter: LiveCounter | None = None
+        """Record the session (loadmon.sensor: one source factory, one Recorder) and count
+        reps from a queue the recorder's callbacks fill; analyse and close it at the end."""
+        from loadmon.sensor.record import Recorder
+        from loadmon.sensor.source import open_source
+        from loadmon.sensor.stream import AccSamples, Samples
+
         self.started_wall = time.monotonic()
         self.started_utc = datetime.now(UTC).replace(microsecond=0)
-        gaps = 0
-        n = 0
+        self._replay_sensor = None
+        stop = self._stop_event = asyncio.Event()
+        # Guided bridge and RDL sets are counted from the accelerometer alone: count from
+        # accelerometer frames as they arrive; the paired acc+gyro samples are what is stored.
+        acc_only = exercise in ACC_ONLY_EXERCISES
+        queue: asyncio.Queue[SampleChunk | None] = asyncio.Queue()
 
         def keep_sensor(sensor: Any) -> None:
             self._replay_sensor = sensor
 
-        self._replay_sensor = None
-        # Guided bridge and RDL sets are counted from the accelerometer alone: show reps from
-        # accelerometer frames as they arrive, and keep the paired acc+gyro chunks for saving.
-        acc_only = exercise in ACC_ONLY_EXERCISES
-        async for chunk in sensor_chunks(
+        async with open_source(
             source,
-            replay,
-            speed=self.speed,
+            replay=replay if source.startswith(VIRTUAL_PREFIX) else None,
+            speed=self.speed if source.startswith(VIRTUAL_PREFIX) else 1.0,
             rate_hz=self.rate_request,
+            acc_ahead=acc_only,
+            on_end=stop.set,
             on_sensor=keep_sensor,
-            paired=self.chunks.append if acc_only else None,
-        ):
-            if chunk.gap_s > 0:
-                gaps += 1
+        ) as src:
+            rate = src.stream.rate_hz
+            self.rate_hz = rate
+
+            def paired(s: Samples) -> None:
+                self.n_received += int(s.t.size)
+                self.last_received_t = float(s.t[-1])
+                if not acc_only:
+                    queue.put_nowait(SampleChunk(s.t, s.acc, s.gyro, rate))
+
+            def ahead(a: AccSamples) -> None:
+                queue.put_nowait(SampleChunk(a.t, a.acc, None, rate))
+
+            mounting = await asyncio.to_thread(self.data.remembered_mounting, self.device)
+            counter = LiveCounter(rate, exercise, mounting)
+            self._counter = counter
+            if not counter.available:
+                self.post_message(DeviceLost(
+                    "rep counting needs loadmon.analysis.streaming (not installed yet)",
+                    ended=False,
+                ))
+            recorder = Recorder(
+                self.data.db, self.data.patient_id(), src.stream, source=src.label,
+                on_samples=paired, on_ahead=ahead if acc_only else None,
+                extra={"recorded_with": "loadmon dashboard", "exercise": exercise},
+            )
+            self.recorder = recorder
+            counting = asyncio.ensure_future(self._count(queue, counter, src.stream))
+            try:
+                result = await recorder.run(stop=stop, keep_open=True)
+            finally:
+                queue.put_nowait(None)
+                await counting
+        for ev in await asyncio.to_thread(counter.finish):
+            self.post_message(RepDetected(ev))
+        self.post_message(DeviceLost("the source ended" if not self._stopped_by_user
+                                     else "stopped"))
+        if result.n_samples == 0:
+            recorder.close(result.status)
+            self.post_message(DeviceLost("nothing recorded", ended=False))
+            return
+        self._signal("saving the session…")
+        await asyncio.to_thread(self._analyse, result.recording_id, exercise)
+        recorder.close(result.status)
+        self._saved(result.recording_id)
+
+    _stopped_by_user = False
+
+    async def _count(
+        self, queue: asyncio.Queue[SampleChunk | None], counter: LiveCounter, stream: Any
+    ) -> None:
+        """Feed the live counter (in a thread, so the UI never waits on the detectors)."""
+        n = 0
+        while (chunk := await queue.get()) is not None:
+            if chunk.t.size == 0:
                 continue
-            if counter is None:
-                self.started_wall = time.monotonic() - float(chunk.t[-1]) / self.speed
-                if chunk.sample_rate_hz > 0:
-                    self.rate_hz = chunk.sample_rate_hz
-                mounting = await asyncio.to_thread(self.data.remembered_mounting, self.device)
-                counter = LiveCounter(self.rate_hz, exercise, mounting)
-                self._counter = counter
-                if not counter.available:
-                    self.post_message(
-                        DeviceLost(
-                            "rep counting needs loadmon.analysis.streaming (not installed yet)",
-                            ended=False,
-                        )
-                    )
-            if not acc_only:
-                self.chunks.append(chunk)
             n += chunk.t.size
             last_t = float(chunk.t[-1])
+            if n == chunk.t.size:
+                self.started_wall = time.monotonic() - last_t / self.speed
             self.arrivals.append((last_t, time.monotonic()))
             rate = n / last_t if last_t > 1 else self.rate_hz
-            self.post_message(SamplesArrived(n, rate, gaps, last_t))
+            self.post_message(SamplesArrived(n, rate, stream.stats.gaps, last_t))
             for ev in await asyncio.to_thread(counter.feed, chunk):
                 self.post_message(RepDetected(ev))
-        if counter is not None:
-            for ev in await asyncio.to_thread(counter.finish):
-                self.post_message(RepDetected(ev))
-        self.post_message(DeviceLost("the source ended"))
+
+    def _analyse(self, recording_id: int, exercise: str | None) -> None:
+        """The end-of-session analysis (a guided set as its exercise), in a worker thread."""
+        from loadmon.importing import analyze_stored
+
+        try:
+            analyze_stored(self.data.db, recording_id, exercise=exercise)
+        except LoadmonError as e:
+            self.app.call_from_thread(self.lapp.report_error, e)
+        finally:
+            self.data.close()
 
     def on_samples_arrived(self, message: SamplesArrived) -> None:
         self._signal(
@@ -306,49 +373,26 @@ class LiveScreen(DashScreen):
         if not message.ended:
             self.query_one("#live-log", RichLog).write(message.reason)
             return
-        self._signal(Text(f"stopped: {message.reason}", style="yellow"))
+        if self.saved_id is None:
+            self._signal(Text(f"stopped: {message.reason}", style="yellow"))
         self.query_one("#live-start", Button).disabled = False
-
-    def _cancel_live(self) -> None:
-        for worker in self.workers:
-            if worker.group == "live":
-                worker.cancel()
+        self.query_one("#live-stop", Button).disabled = True
 
     @on(Button.Pressed, "#live-stop")
     def action_stop(self) -> None:
-        self._cancel_live()
-        self.query_one("#live-start", Button).disabled = False
+        """Stop recording; the session is saved (it is on disk already) and analysed."""
+        if not self._streaming or self._stop_event is None:
+            if self.saved_id is not None:
+                self.notify(f"the session is saved as recording {self.saved_id}")
+            else:
+                self.notify("nothing recorded", severity="warning")
+            return
+        self._stopped_by_user = True
         self.query_one("#live-stop", Button).disabled = True
-        if not self.chunks:
-            self.notify("nothing recorded", severity="warning")
-            return
-        self._signal("saving the session…")
-        self.save(list(self.chunks), self.started_utc or datetime.now(UTC))
-
-    @work(thread=True, group="save")
-    def save(self, chunks: list[SampleChunk], start: datetime) -> None:
-        counter = self._counter
-        if counter is not None:
-            # stopped mid-stream: reconcile the counter with the final analysis first
-            for ev in counter.finish():
-                self.post_message(RepDetected(ev))
-        try:
-            rid = save_live_session(
-                self.data,
-                chunks,
-                start=start,
-                sample_rate_hz=self.rate_hz,
-                device=self.device,
-                exercise=counter.exercise if counter is not None else None,
-            )
-        except LoadmonError as e:
-            self.app.call_from_thread(self.lapp.report_error, e)
-            return
-        finally:
-            self.data.close()
-        self.app.call_from_thread(self._saved, rid)
+        self._stop_event.set()
 
     def _saved(self, rid: int) -> None:
-        self._signal(Text(f"saved as recording {rid}", style="bold green"))
+        self.saved_id = rid
+        self._signal(Text(f"stopped · saved as recording {rid}", style="bold green"))
         self.notify(f"session saved as recording {rid}", title="Saved")
         self.app.post_message(DataChanged("live"))

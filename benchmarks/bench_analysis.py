@@ -251,7 +251,11 @@ def peer_python() -> str | None:
 def main() -> int:
     print(f"building the 24 h, {RATE:g} Hz, 6-axis recording (cached in {OUT.name}/) …",
           flush=True)
-    npz, csv = build_day()
+    # Built in a child process: Linux carries a parent's peak RSS into the children it forks
+    # (ru_maxrss survives exec), so a parent that held the day would inflate every figure.
+    subprocess.run([sys.executable, "-c", "import benchmarks.bench_analysis as b; b.build_day()"],
+                   check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    npz, csv = build_day()  # cached now: only the paths
     print(f"  {csv.stat().st_size / 1e6:.0f} MB loadmon-csv, {int(DAY_S * RATE):,} samples")
     budget_rows = budgets(csv)
     rows: list[tuple[str, str, str]] = []
@@ -274,7 +278,12 @@ def main() -> int:
                      f"{r['peak_mb']:.0f} MB"))
     else:
         rows.append(("loadmon: 24 h parse CSV + analysis", "failed", r))
-    week = build_week(npz)
+    subprocess.run(  # in a child, as the day (see above)
+        [sys.executable, "-c",
+         "import benchmarks.bench_analysis as b; b.build_week(b.build_day()[0])"],
+        check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    week = build_week(npz)  # cached now: only the path
     r = run_child(sys.executable, _CHILD, "week", str(week))
     h = run_child(sys.executable, _CHILD, "week", str(week), "trace")
     heap = f", analysis heap {h['heap_mb']:.0f} MB" if isinstance(h, dict) else ""

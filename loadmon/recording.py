@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from numpy.typing import NDArray
 
 from loadmon.bounds import check_samples, check_start
-from loadmon.csvtable import read_columns
 from loadmon.errors import RecordingFormatError
 
 log = logging.getLogger(__name__)
@@ -315,6 +313,8 @@ def parse_loadmon_csv(data: bytes | str | Path, source: str = "<string>") -> Rec
     stacks = {"acc": ("ax", "ay", "az")}
     if gyro_cols:
         stacks["gyro"] = ("gx", "gy", "gz")
+    from loadmon.csvtable import read_columns  # pyarrow: only when a file is parsed
+
     parsed = read_columns(
         body, pos, cols, kinds, sep=",", source=source, first_line_no=col_line_no + 1,
         stacks=stacks,
@@ -554,6 +554,8 @@ def _psl_body(
     names = ["phone", "ns", "x", "y", "z"] + [f"_extra{k}" for k in range(len(fields) - 5)]
     kinds = ["skip", "i64", "f64", "f64", "f64"] + ["skip"] * (len(fields) - 5)
     decimal_comma = any("," in f for f in fields[2:5])
+    from loadmon.csvtable import read_columns  # pyarrow: only when a file is parsed
+
     parsed = read_columns(
         body.encode("utf-8"), 0, names, kinds, sep=";", source=source, first_line_no=2,
         decimal_comma=decimal_comma,
@@ -701,6 +703,7 @@ def write_parquet(rec: Recording, path: str | os.PathLike[str]) -> None:
     Written atomically (a temp file renamed into place)."""
     import json
 
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     cols: dict[str, Any] = {"t": pa.array(np.asarray(rec.t, dtype=np.float64))}
@@ -731,6 +734,7 @@ def read_parquet(path: Path) -> Recording:
     optional gx, gy, gz in °/s), validated like a CSV."""
     import json
 
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     _check_readable(path)

@@ -471,7 +471,9 @@ def gap_free(
         pieces = [(edges[k], edges[k + 1]) for k in range(0, len(edges), 2)]
         a, b = max(pieces, key=lambda p: p[1] - p[0])
         if b - a >= bridges_mod.HOLD_MIN_S:
-            out.append((a, b, {**extra, "hold_s": round(b - a, 2)}))
+            # the top is at most the gap-free part (the lift or lowering may lie in it too)
+            hold = min(float(extra.get("hold_s", b - a)), b - a)
+            out.append((a, b, {**extra, "hold_s": round(hold, 2)}))
     return out
 
 

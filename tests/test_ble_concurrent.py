@@ -41,9 +41,14 @@ def test_record_and_three_imports_share_one_database(tmp_path: Path) -> None:
         assert rec.stdout is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            m = LINE.search(rec.stdout.readline())
+            line = rec.stdout.readline()
+            m = LINE.search(line)
             if m and float(m.group(2)) > 1.0:
                 break
+            if not line:
+                raise AssertionError("record ended before its first second was stored")
+        else:
+            raise AssertionError("record stored no full second within 60 s")
         imports = [_cli(db_path, "import", str(f), "--patient", "kim") for f in files]
         results = [p.communicate(timeout=180) + (p.returncode,) for p in imports]
         out, err = rec.communicate(timeout=120)

@@ -260,10 +260,16 @@ def record_cmd(
             f"no patient called {patient!r}; add them with 'loadmon patient add' or pass --create"
         )
     pid = int(row["id"]) if row is not None else storage.add_patient(db, patient)
-    result, recorder = asyncio.run(
-        _record(db, pid, device, profile, duration, rate, not no_gyro, source_rec, speed,
-                faults, sys.stdout.isatty() if show_reps is None else show_reps)
-    )
+    with _analysis_shielded():
+        result, recorder = asyncio.run(
+            _record(db, pid, device, profile, duration, rate, not no_gyro, source_rec, speed,
+                    faults, sys.stdout.isatty() if show_reps is None else show_reps)
+        )
+        _save_analysed(db, result, recorder, patient)
+
+
+def _save_analysed(db: storage.Database, result: Any, recorder: Any, patient: str) -> None:
+    """Say what was recorded, analyse it and close the recording (SIGINT is shielded)."""
     msg = (
         f"recorded {result.n_samples} samples ({result.duration_s:.1f} s) as recording "
         f"{result.recording_id} for {patient}: {result.gaps} gap(s), "
@@ -271,29 +277,31 @@ def record_cmd(
     )
     if result.status != "complete":
         msg += f" [{result.status}]"
-    click.echo(msg)
     from loadmon.importing import analyze_stored
 
-    with _analysis_shielded():
-        summary = analyze_stored(db, result.recording_id) if result.n_samples > 1 else ""
-        recorder.close(result.status)
+    click.echo(msg)
+    summary = analyze_stored(db, result.recording_id) if result.n_samples > 1 else ""
+    recorder.close(result.status)
     if summary:
         click.echo(summary)
 
 
+def _still_saving(_sig: int, _frame: Any) -> None:
+    click.echo("still saving the analysis; it will stop by itself in a moment", err=True)
+
+
 @contextlib.contextmanager
 def _analysis_shielded() -> Iterator[None]:
-    """Ctrl-C while the end-of-session analysis runs is ignored until it is saved (one
-    line says so); the samples are stored already and the analysis takes seconds."""
-
-    def told(_sig: int, _frame: Any) -> None:
-        click.echo("still saving the analysis; it will stop by itself in a moment", err=True)
-
-    old = signal.signal(signal.SIGINT, told)
+    """Ctrl-C after the one that stopped the recording is ignored until the analysis is
+    saved (one line says so); the samples are stored already and the analysis takes
+    seconds. `_record` hands SIGINT over to `_still_saving` the moment its stream ends, and
+    the handler from before is put back here at the end."""
+    old = signal.getsignal(signal.SIGINT)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
 
 
 async def _record(
@@ -343,6 +351,8 @@ async def _record(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        # From here to the saved analysis a Ctrl-C is told to wait, never obeyed.
+        signal.signal(signal.SIGINT, _still_saving)
         if tty:
             click.echo("")
 

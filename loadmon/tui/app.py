@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -57,8 +61,19 @@ class LoadmonApp(App[None]):
         self.day: date = data.today
         self.pending_open: OpenDay | None = None
         self.show_day_numbers = True
+        #: A quit is under way (it waits for a live session to be analysed and saved).
+        self.quitting = False
+        #: Quits and SIGINTs that came while a quit was waiting for the save (ignored).
+        self.quits_ignored = 0
 
     def on_mount(self) -> None:
+        # SIGINT (kill -INT, or Ctrl-C where the terminal sends it) quits the way `q` does:
+        # a live session is saved first, and a second one during the saving is ignored.
+        if threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                asyncio.get_running_loop().add_signal_handler(
+                    signal.SIGINT, lambda: self.call_later(self.action_quit)
+                )
         if self.data.patient is None:
             self.push_screen(
                 ErrorDialog(
@@ -73,7 +88,37 @@ class LoadmonApp(App[None]):
             self.sub_title = self.data.patient
 
     def on_unmount(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
         self.data.close()
+
+    def live_screen(self) -> LiveScreen | None:
+        """The Live screen, if it was ever opened (its session may run in another mode)."""
+        for screen in self._screen_stacks.get("live", []):
+            if isinstance(screen, LiveScreen):
+                return screen
+        return None
+
+    async def action_quit(self) -> None:
+        """Quit; a live session is stopped, analysed and saved first (a second quit or Ctrl-C
+        while it saves is ignored, so the end-of-session analysis is never cut short)."""
+        if self.quitting:
+            self.quits_ignored += 1
+            self.notify("still saving the live session; loadmon quits when it is saved",
+                        severity="warning")
+            return
+        self.quitting = True
+        live = self.live_screen()
+        if live is not None and live.busy:
+            self.notify("saving the live session before quitting…")
+            self.run_worker(self._quit_after(live), group="quit")
+            return
+        self.exit()
+
+    async def _quit_after(self, live: LiveScreen) -> None:
+        await live.finish()
+        self.exit()
 
     def report_error(self, error: Exception, *, fatal: bool = False) -> None:
         """Recoverable library errors become a notification; others an ErrorDialog."""

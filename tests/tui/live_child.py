@@ -3,7 +3,8 @@
 `python -m tests.tui.live_child DB REPLAY SPEED`: opens the dashboard headless on DB, starts
 a Live session replaying REPLAY through the virtual Verity at SPEED × real time, and prints
 `received <sensor s> <samples> <recording id>` after every new batch the recorder is handed,
-until it is killed.
+until it is killed; `ignored <n>` when a quit or SIGINT is ignored while the session saves,
+and `exited saved=<id>` when it has quit.
 """
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ async def main(db: str, replay: str, speed: float) -> None:
         assert isinstance(live, LiveScreen)
         live.speed = speed
         await pilot.press("s")
-        seen = -1
-        while True:
+        seen, ignored = -1, 0
+        while not app._exit:  # until it is killed, or quits (tests/test_second_ctrl_c.py)
             await asyncio.sleep(0.02)
             rec = live.recorder
             if rec is not None and rec.recording_id is not None and live.n_received != seen:
                 seen = live.n_received
                 print(f"received {live.last_received_t:.4f} {seen} {rec.recording_id}",
                       flush=True)
-
+            if app.quits_ignored != ignored:
+                ignored = app.quits_ignored
+                print(f"ignored {ignored}", flush=True)
+    print(f"exited saved={live.saved_id}", flush=True)
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,6 +44,18 @@ async def settle(pilot: Pilot[Any]) -> None:
 async def apply(pilot: Pilot[Any], app: LoadmonApp) -> None:
     app.screen.query_one("#to", Input).focus()
     await pilot.press("enter")
+
+
+async def session_saved(pilot: Pilot[Any], live: LiveScreen, timeout: float = 300.0) -> None:
+    """Wait for the live session's worker to end (stream over, analysed, saved). The bound
+    is only a backstop against a hang and fails loudly; nothing goes on regardless."""
+    worker = live.session
+    assert worker is not None, "no live session was started"
+    try:
+        await asyncio.wait_for(worker.wait(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"the live session did not end within {timeout:.0f} s") from None
+    await pilot.pause()
 
 
 def text_of(app: LoadmonApp, selector: str) -> str:
@@ -398,24 +411,21 @@ async def test_live_replays_a_file_and_stop_saves_it(tmp_path: Path) -> None:
         assert isinstance(live, LiveScreen)
         live.speed = 10.0
         await pilot.press("s")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if "stopped" in text_of(app, "#live-signal"):
-                break
+        await session_saved(pilot, live)
         assert live.n_received >= 515, [n.message for n in app._notifications]
-        await click(pilot, "#live-stop")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if "saved" in text_of(app, "#live-signal"):
-                break
+        await click(pilot, "#live-stop")  # ended already: says where it was saved
+        await pilot.pause()
         assert "saved as recording" in text_of(app, "#live-signal")
+        assert any(f"saved as recording {live.saved_id}" in n.message
+                   for n in app._notifications)
     assert len(db_rows(path, "SELECT * FROM recordings")) == before + 1
 
 
 async def replay_guided(
     pilot: Pilot[Any], app: LoadmonApp, exercise: str, speed: float
 ) -> LiveScreen:
-    """Open Live, pick the guided `exercise`, start the replay and wait until it ends."""
+    """Open Live, pick the guided `exercise`, start the replay and wait until it has ended
+    and the session is saved."""
     await pilot.press("4")
     await settle(pilot)
     live = app.screen
@@ -423,10 +433,7 @@ async def replay_guided(
     live.speed = speed
     live.query_one("#live-exercise", Select).value = exercise
     await pilot.press("s")
-    for _ in range(400):
-        await pilot.pause(0.05)
-        if "stopped" in text_of(app, "#live-signal"):
-            break
+    await session_saved(pilot, live)
     return live
 
 
@@ -438,11 +445,6 @@ async def test_a_guided_live_set_is_saved_as_that_exercise(tmp_path: Path) -> No
     app = make_app(path, source=str(replay), today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         live = await replay_guided(pilot, app, "rdl", speed=20.0)
-        await click(pilot, "#live-stop")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if "saved" in text_of(app, "#live-signal"):
-                break
         assert "saved as recording" in text_of(app, "#live-signal")
         shown = live.query_one(RepCounter).count
     rid = db_rows(path, "SELECT max(id) FROM recordings")[0][0]

@@ -3,23 +3,17 @@ and the next open of the database closes and analyses the recording."""
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import sqlite3
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 from loadmon import storage
 from loadmon.recording import write_loadmon_csv
+from tests.child_process import child
 from tests.test_ble_virtual import source
 from tests.tui.snapshot_app import demo_db
 
-LINE = re.compile(r"received ([\d.]+) (\d+) (\d+)")
-ROOT = Path(__file__).resolve().parents[2]
+LINE = r"received ([\d.]+) (\d+) (\d+)"
 
 
 def test_kill_9_of_the_dashboard_live_session_keeps_all_but_the_last_second(
@@ -28,38 +22,13 @@ def test_kill_9_of_the_dashboard_live_session_keeps_all_but_the_last_second(
     db_path = demo_db(tmp_path)
     replay = tmp_path / "moving.csv"
     write_loadmon_csv(source(52, 40.0), replay)
-    env = dict(os.environ, PYTHONUNBUFFERED="1", LOADMON_DB=str(db_path))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.tui.live_child", str(db_path), str(replay), "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
-    )
-    lines: list[str] = []
-    try:
-        assert proc.stdout is not None
-        reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")),
-                                  daemon=True)
-        reader.start()
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            got = [LINE.search(x) for x in list(lines)]
-            got = [m for m in got if m]
-            if got and float(got[-1].group(1)) >= 5.0:  # several frames and commits in
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        reader.join(5)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-    assert proc.returncode == -signal.SIGKILL
-    seen = [m for m in (LINE.search(x) for x in lines) if m]
-    assert seen, "the live session never received samples"
+    with child(["-m", "tests.tui.live_child", str(db_path), str(replay), "1"],
+               env={"LOADMON_DB": str(db_path)}) as c:
+        # several frames and commits in
+        c.wait_for(LINE, timeout=90, accept=lambda m: float(m.group(1)) >= 5.0)
+        code = c.kill_9()
+        seen = c.matches(LINE)  # every line it printed, all before it died
+    assert code == -signal.SIGKILL
     t_seen, n_seen, rid = float(seen[-1].group(1)), int(seen[-1].group(2)), int(seen[-1].group(3))
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

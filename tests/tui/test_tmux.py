@@ -101,3 +101,4 @@ def test_dashboard_in_tmux_shows_the_demo_patient(tmux: Tmux, tmp_path: Path) ->
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and "t" in tmux.run("list-sessions", "-F", "#S").split():
         time.sleep(0.2)
+    assert "t" not in tmux.run("list-sessions", "-F", "#S").split(), "q did not quit"

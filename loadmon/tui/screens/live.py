@@ -8,6 +8,7 @@ loses at most the last second; the next open of the database closes and analyses
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RichLog, Select, Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from loadmon.errors import LoadmonError
 from loadmon.sessions import rep_detail
@@ -88,6 +90,29 @@ class LiveScreen(DashScreen):
         self.latency_log: list[tuple[str, float, float]] = []
         #: Events shown and then withdrawn when the stream ended (the final analysis differs).
         self.withdrawn: list[dict[str, Any]] = []
+        #: The worker of the current (or last) session: recording, then analysing and saving.
+        self.session: Worker[None] | None = None
+        #: True from the end of the stream until the session is analysed and saved.
+        self.saving = False
+
+    @property
+    def busy(self) -> bool:
+        """A session is recording or still being analysed and saved: quitting waits for it."""
+        return self._streaming
+
+    async def finish(self) -> int | None:
+        """Stop the session (if one runs) and wait until it is analysed and saved; returns
+        its recording id. Quit calls this, so quitting mid-session never loses the analysis."""
+        if self._streaming and self._stop_event is not None:
+            self._stopped_by_user = True
+            self._stop_event.set()
+        worker = self.session
+        if worker is not None:
+            while worker.state == WorkerState.PENDING:
+                await asyncio.sleep(0)
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
+        return self.saved_id
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="live"):
@@ -137,7 +162,9 @@ class LiveScreen(DashScreen):
         counter.refresh_title()
 
     def _signal(self, text: str | Text) -> None:
-        self.query_one("#live-signal", Static).update(text)
+        # The session's worker outlives the screen when the app is closing: nothing to show.
+        for widget in self.query("#live-signal").results(Static):
+            widget.update(text)
 
     # ------------------------------------------------------------------ scanning
 
@@ -189,7 +216,8 @@ class LiveScreen(DashScreen):
         self.query_one("#live-log", RichLog).clear()
         self.query_one("#live-start", Button).disabled = True
         self.query_one("#live-stop", Button).disabled = False
-        self.stream(source, replay, exercise)
+        self._streaming = True  # busy from here: a quit right now waits for the session
+        self.session = self.stream(source, replay, exercise)
 
     @work(exclusive=True, group="live")
     async def stream(self, source: str, replay: str | None, exercise: str | None) -> None:
@@ -272,8 +300,12 @@ class LiveScreen(DashScreen):
             self.post_message(DeviceLost("nothing recorded", ended=False))
             return
         self._signal("saving the session…")
-        await asyncio.to_thread(self._analyse, result.recording_id, exercise)
-        recorder.close(result.status)
+        self.saving = True
+        try:
+            await asyncio.to_thread(self._analyse, result.recording_id, exercise)
+            recorder.close(result.status)
+        finally:
+            self.saving = False
         self._saved(result.recording_id)
 
     _stopped_by_user = False
@@ -394,5 +426,6 @@ class LiveScreen(DashScreen):
     def _saved(self, rid: int) -> None:
         self.saved_id = rid
         self._signal(Text(f"stopped · saved as recording {rid}", style="bold green"))
-        self.notify(f"session saved as recording {rid}", title="Saved")
-        self.app.post_message(DataChanged("live"))
+        if self.is_attached:
+            self.notify(f"session saved as recording {rid}", title="Saved")
+            self.app.post_message(DataChanged("live"))

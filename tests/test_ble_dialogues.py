@@ -148,3 +148,27 @@ def test_timeline_restarts_device_clock_spacing_after_a_link_loss() -> None:
     times = tl.place("acc", SampleBlock(np.zeros((n, 3)), None, 0.0, int(t_last * 1e9), "last"))
     np.testing.assert_allclose(np.diff(times), 1 / fs, atol=1e-9)
     assert times[0] - last_before == pytest.approx(0.5 + 1 / fs, abs=1e-6)
+
+
+@pytest.mark.parametrize(("rate", "rng", "config"), [(100, 500, "13 03 28 02"),
+                                                      (25, 2000, "13 03 26 00"),
+                                                      (200, 125, "13 03 29 04")])
+def test_bmi270_gyro_commands_are_the_metawear_sdks(rate: int, rng: int, config: str) -> None:
+    """The MetaMotion S gyro dialogue, byte for byte as MetaWear-SDK-Cpp writes it
+    (src/metawear/sensor/cpp/gyro_bosch.cpp at f67699e: mbl_mw_gyro_bmi270_write_config sends
+    `13 03` + GyroBoschConfig {gyr_odr:4, gyr_bwp:2 = 2, :2, gyr_range:3, :5}, ODR codes
+    25 Hz = 6 … (gyro_bosch.h), ranges 2000 dps = 0 … 125 dps = 4; _start `13 01 01`,
+    _enable_rotation_sampling `13 02 01 00`; GyroBmi270Register in gyro_bosch_register.h puts
+    the packed data at 0x05, where the BMI160 has 0x07). The config bytes are the BMI160's."""
+    from loadmon.sensor.stream import MetaWearSession
+
+    def hexes(cmds: list[bytes]) -> list[str]:
+        return [c.hex(" ") for c in cmds]
+
+    prof = get_profile("metamotion")
+    for chip, packed in (("bmi270", "05"), ("bmi160", "07")):
+        session = MetaWearSession(prof, StreamOptions(rate_hz=rate, gyro_range=rng))
+        session.chip = chip
+        on, off = hexes(session._commands(True)), hexes(session._commands(False))
+        assert on[4:] == [config, f"13 {packed} 01", "13 02 01 00", "13 01 01"], chip
+        assert off[3:] == ["13 01 00", "13 02 00 01", f"13 {packed} 00"], chip

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench eval clean snapshot-update fuzz
+.PHONY: install demo test test-under-load lint bench eval clean snapshot-update fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# `make test` RUNS times beside two CPU-bound processes, pass/fail per run (TESTS: a subset).
+RUNS ?= 20
+TESTS ?=
+test-under-load: install
+	PY=$(PY) benchmarks/under_load.sh $(RUNS) $(TESTS)
 
 # Hostile input: every parser fuzzed with FUZZ_EXAMPLES cases (make test runs 40 of each).
 FUZZ_EXAMPLES ?= 2000

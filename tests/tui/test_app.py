@@ -455,6 +455,33 @@ async def test_a_guided_live_set_is_saved_as_that_exercise(tmp_path: Path) -> No
     assert types["rdl_rep"] == shown  # one set: the counter shows what was saved
 
 
+async def test_quit_during_a_live_session_saves_it_then_exits(tmp_path: Path) -> None:
+    """`q` mid-session: the session is stopped, analysed and saved before the app exits, and
+    the session's worker never touches the screen's widgets once they are gone."""
+    path = demo_db(tmp_path)
+    app = make_app(path, source=str(replay_file(tmp_path, seconds=120.0)), today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        live = app.screen
+        assert isinstance(live, LiveScreen)
+        await pilot.press("s")
+        for _ in range(6000):  # until samples are stored (a backstop of minutes, then fail)
+            rec = live.recorder
+            if rec is not None and rec.recording_id is not None and rec.n_samples > 0:
+                break
+            await pilot.pause(0.02)
+        else:
+            raise AssertionError("the live session stored nothing")
+        await pilot.press("q")
+        await session_saved(pilot, live)
+        rid = live.saved_id
+    assert rid is not None and app._exit and app.return_code == 0
+    (status,) = db_rows(path, "SELECT status FROM recordings WHERE id = ?", [rid])[0]
+    assert status == "complete"
+    assert db_rows(path, "SELECT count(*) FROM analyses WHERE recording_id = ?", [rid]) == [(1,)]
+
+
 async def test_live_refuses_a_missing_replay_file(tmp_path: Path) -> None:
     app = make_app(demo_db(tmp_path), source=str(tmp_path / "nope.csv"), today=TODAY)
     async with app.run_test(size=SIZE) as pilot:

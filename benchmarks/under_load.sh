@@ -13,6 +13,7 @@ RUNS=${1:-20}
 shift || true
 PY=${PY:-.venv/bin/python}
 LOG_DIR=${LOG_DIR:-$(mktemp -d -t loadmon-under-load.XXXXXX)}
+mkdir -p "$LOG_DIR"
 
 python3 -c 'while 1: pass' & B1=$!
 python3 -c 'while 1: pass' & B2=$!

@@ -20,49 +20,12 @@ from typing import Any
 
 from loadmon.data import shipped_dir
 from loadmon.errors import NotFoundError, ProfileError
+from loadmon.sensor import families
 from loadmon.tomlfiles import read_toml
 
-#: The decoder families a profile may name, with the keys each needs in its own table.
-FAMILY_KEYS: dict[str, tuple[str, ...]] = {
-    "polar_pmd": ("acc_type", "resolution_bits", "channels", "acc_frame"),
-    "movesense": ("path_imu", "path_acc", "reference", "max_samples_per_packet"),
-    "witmotion": (
-        "header",
-        "packet_length",
-        "format",
-        "acc_fields",
-        "gyro_fields",
-        "acc_scale",
-        "gyro_scale",
-        "unlock",
-        "save",
-        "rate_register",
-        "rate_codes",
-    ),
-    "thingy52": (
-        "packet_length",
-        "format",
-        "acc_fields",
-        "gyro_fields",
-        "acc_scale",
-        "gyro_scale",
-        "config_length",
-        "config_format",
-        "config_rate_field",
-    ),
-    "metawear": (
-        "acc_module",
-        "gyro_module",
-        "acc_packed_register",
-        "gyro_packed_register",
-        "acc_odr_codes",
-        "gyro_odr_codes",
-        "acc_range_codes",
-        "acc_lsb_per_g",
-        "gyro_range_codes",
-        "gyro_lsb_per_dps",
-    ),
-}
+#: The decoder families a profile may name, with the keys each needs in its own table (each
+#: family's folder in loadmon.sensor.families says which, as PROFILE_KEYS).
+FAMILY_KEYS: dict[str, tuple[str, ...]] = families.profile_keys()
 #: What each family key must hold (checked when the file is read, so a wrong type is a
 #: ProfileError naming the key, never a TypeError in the decoder later).
 _KEY_KIND: dict[str, str] = {

@@ -136,7 +136,7 @@ async def test_short_drop_samples_after_reconnect_at_sensor_rate_and_gap_is_the_
 def test_timeline_restarts_device_clock_spacing_after_a_link_loss() -> None:
     """The first frame after a reconnect is spaced at the rate from its own stamp, even when
     the span to the last stamp before the drop looks like a plausible frame (< 50 % off)."""
-    from loadmon.decoders import SampleBlock
+    from loadmon.sensor.blocks import SampleBlock
     from loadmon.sensor.stream import Timeline
 
     fs, n = 52.0, 60
@@ -160,7 +160,7 @@ def test_bmi270_gyro_commands_are_the_metawear_sdks(rate: int, rng: int, config:
     25 Hz = 6 … (gyro_bosch.h), ranges 2000 dps = 0 … 125 dps = 4; _start `13 01 01`,
     _enable_rotation_sampling `13 02 01 00`; GyroBmi270Register in gyro_bosch_register.h puts
     the packed data at 0x05, where the BMI160 has 0x07). The config bytes are the BMI160's."""
-    from loadmon.sensor.stream import MetaWearSession
+    from loadmon.sensor.families.metawear.dialogue import MetaWearSession
 
     def hexes(cmds: list[bytes]) -> list[str]:
         return [c.hex(" ") for c in cmds]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from loadmon.decoders import SampleBlock
+from loadmon.sensor.blocks import SampleBlock
 from loadmon.sensor.stream import MAX_UNPAIRED_S, Merger, Timeline
 
 

@@ -326,7 +326,7 @@ async def test_stream_samples_iterator_for_live_screens() -> None:
 async def test_polar_refuses_to_start_below_mtu_232() -> None:
     from bleak import BleakClient, BleakScanner
 
-    from loadmon.sensor.stream import PolarSession
+    from loadmon.sensor.families.polar_pmd.dialogue import PolarSession
 
     prof = get_profile("polar-verity-sense")
     sensor = make_sensor(prof, source(52, 5.0))

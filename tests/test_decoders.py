@@ -10,18 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from loadmon.decoders import (
-    DecodeSettings,
-    StreamDecoder,
-    decode,
-    metawear,
-    movesense,
-    polar_pmd,
-    thingy52,
-    witmotion,
-)
 from loadmon.errors import DecodeError
 from loadmon.profiles import get_profile
+from loadmon.sensor.decoding import DecodeSettings, StreamDecoder, decode
+from loadmon.sensor.families.metawear import decode as metawear
+from loadmon.sensor.families.movesense import decode as movesense
+from loadmon.sensor.families.polar_pmd import decode as polar_pmd
+from loadmon.sensor.families.thingy52 import decode as thingy52
+from loadmon.sensor.families.witmotion import decode as witmotion
 from loadmon.sensor.virtual import encoders as enc
 
 H = bytes.fromhex

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from loadmon import profiles, storage
 from loadmon.bounds import MAX_ACC_G, MAX_GYRO_DPS
 from loadmon.cli import cli
-from loadmon.decoders import decode, default_settings
 from loadmon.errors import DecodeError, LoadmonError
 from loadmon.protocols import PROTOCOLS_DIR, read_protocol
 from loadmon.recording import Recording, parse_loadmon_csv, read_recording
+from loadmon.sensor.decoding import decode, default_settings
 
 FUZZ = int(os.environ.get("LOADMON_FUZZ_EXAMPLES", "0"))
 fuzz = settings(

@@ -81,9 +81,9 @@ def decode_cmd(
     samples as JSON. Several arguments are decoded as one stream (Movesense DATA + DATA_PART2)."""
     from dataclasses import replace
 
-    from loadmon.decoders import StreamDecoder, default_settings
     from loadmon.errors import DecodeError
     from loadmon.profiles import get_profile
+    from loadmon.sensor.decoding import StreamDecoder, default_settings
 
     prof = get_profile(profile)
     payloads = []

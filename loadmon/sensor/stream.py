@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,16 +28,13 @@ from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakError
 from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
 
-from loadmon.decoders import DecodeSettings, SampleBlock, StreamDecoder
-from loadmon.decoders import metawear as mw
-from loadmon.decoders import movesense as ms
-from loadmon.decoders import polar_pmd as pmd
-from loadmon.decoders import thingy52 as th
-from loadmon.decoders import witmotion as wm
-from loadmon.decoders.base import FloatArray
 from loadmon.errors import DecodeError, DeviceError
 from loadmon.profiles import DeviceProfile
 from loadmon.recording import GAP_FACTOR, POLAR_EPOCH_UNIX_NS
+from loadmon.sensor import families
+from loadmon.sensor.blocks import FloatArray, SampleBlock
+from loadmon.sensor.decoding import StreamDecoder
+from loadmon.sensor.dialogue import Session
 from loadmon.sensor.scan import find_device
 
 #: Arrival-time clocks: a jump larger than this (s, sensor time) is a gap, not jitter...
@@ -50,7 +47,6 @@ DRIFT_GAIN = 0.001
 SETTLE_S = 2.0
 #: Acc (or gyro) waiting this long (s) for its partner stream is dropped, not buffered forever.
 MAX_UNPAIRED_S = 5.0
-CP_TIMEOUT_S = 5.0
 #: Reconnect attempts back off from BACKOFF_S, doubling, to at most MAX_BACKOFF_S.
 BACKOFF_S = 0.1
 MAX_BACKOFF_S = 2.0
@@ -305,370 +301,6 @@ class Merger:
         return et, ea, eg
 
 
-# ---- protocol sessions ------------------------------------------------------------------------
-
-
-class Session:
-    """The command dialogue that starts and stops one sensor family's stream."""
-
-    def __init__(self, profile: DeviceProfile, opts: StreamOptions) -> None:
-        self.profile = profile
-        self.opts = opts
-        self.control: asyncio.Queue[bytes] = asyncio.Queue()
-        acc_range = opts.acc_range or profile.acc.default_range
-        gyro_range = opts.gyro_range or (profile.gyro.default_range if profile.gyro else None)
-        polar = profile.family == "polar_pmd"
-        self.settings = DecodeSettings(
-            # Polar: FACTOR comes from the start response (none → 1.0, as the SDK).
-            acc_factor=None if polar else (profile.acc.resolution or None),
-            gyro_factor=None if polar or not profile.gyro else (profile.gyro.resolution or None),
-            acc_range=acc_range,
-            gyro_range=gyro_range,
-            rate_hz=self.rate,
-            gyro=self.use_gyro,
-        )
-        if profile.family == "metawear":
-            from loadmon.decoders import metawear_scales
-
-            acc_lsb, gyro_lsb = metawear_scales(profile, self.settings)
-            self.settings = replace(self.settings, acc_factor=1.0 / acc_lsb,
-                                    gyro_factor=1.0 / gyro_lsb)
-
-    @property
-    def rate(self) -> int:
-        return self.opts.rate_hz or self.profile.acc.default_rate_hz
-
-    @property
-    def use_gyro(self) -> bool:
-        return self.opts.gyro and self.profile.has_gyro
-
-    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
-        raise NotImplementedError
-
-    async def stop(self, client: BleakClient) -> None:
-        """Best effort: the link may already be gone."""
-
-    def storage_steps(self) -> tuple[float, float]:
-        """The sensor's own step in g and °/s, so stored samples are whole multiples of it."""
-        from loadmon import storage
-
-        acc = self.settings.acc_factor or storage.DEFAULT_ACC_SCALE_G
-        gyro = self.settings.gyro_factor or storage.DEFAULT_GYRO_SCALE_DPS
-        return acc, gyro
-
-
-class PolarSession(Session):
-    """The PMD control-point dialogue, as polar-ble-sdk's BlePMDClient holds it.
-
-    Whether this session switched SDK mode on survives reconnects (the sensor keeps it: the
-    mode is the device's, not the link's), so it is stopped at close however many times the
-    link dropped. A start answered ALREADY_IN_STATE (the measurement survived a drop) is
-    stopped and started again so the FACTOR is known. Replies are matched to their request
-    by opcode and measurement type; unsolicited "measurement stopped" indications (`01 …`)
-    are recorded in `stopped_by_sensor`.
-    """
-
-    #: Whether this session switched the sensor to SDK mode (to stop it again at close).
-    sdk = False
-
-    def __init__(self, profile: DeviceProfile, opts: StreamOptions) -> None:
-        super().__init__(profile, opts)
-        #: Measurement types the sensor said it stopped by itself (indications `01 types…`).
-        self.stopped_by_sensor: list[int] = []
-        #: Replies that answered no pending request (stale, or for another command).
-        self.unmatched_replies = 0
-        self.started: frozenset[int] = frozenset()
-
-    def storage_steps(self) -> tuple[float, float]:
-        """FACTOR in g for 0x80 frames; whole mG when no FACTOR came (raw and 0x81 frames)."""
-        from loadmon import storage
-
-        acc = self.settings.acc_factor if self.settings.acc_factor is not None else 0.001
-        gyro = self.settings.gyro_factor or storage.DEFAULT_GYRO_SCALE_DPS
-        return acc, gyro
-
-    def _on_control(self, data: bytes) -> None:
-        if data[:1] == bytes([pmd.OP_GET_SETTINGS]):
-            # `01 <type…>`: the sensor stopped these online measurements by itself.
-            self.stopped_by_sensor.extend(b & 0x3F for b in data[1:])
-            return
-        self.control.put_nowait(data)
-
-    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
-        g, p = self.profile.gatt, self.profile.params
-        self.control = asyncio.Queue()
-        # Both subscriptions before the first control-point write (as the SDK insists).
-        await client.start_notify(g.control, lambda _c, d: self._on_control(bytes(d)))
-        await client.start_notify(g.data, on_data)
-        features = pmd.parse_features(bytes(await client.read_gatt_char(g.control)))
-        types = [(int(p["acc_type"]), "ACC", self.settings.acc_range)]
-        if self.use_gyro:
-            types.append((int(p["gyro_type"]), "GYRO", self.settings.gyro_range))
-        factors: dict[int, float | None] = {}
-        for mtype, label, rng in types:
-            offered = await self._offered(client, mtype)
-            if not self._fits(offered, rng) and "SDK_MODE" in features:
-                # Rates and ranges beyond the defaults need SDK mode (SdkModeExplained.md).
-                # After a reconnect it may still be on: ALREADY_IN_STATE is then success.
-                await self._command(client, bytes([pmd.OP_START, pmd.SDK_MODE]), "SDK mode",
-                                    ok=(0, 6))
-                self.sdk = True
-                offered = await self._offered(client, mtype)
-            rates = [int(r) for r in offered.get(pmd.SAMPLE_RATE, [])]
-            ranges = [int(r) for r in offered.get(pmd.RANGE, [])]
-            if rates and self.rate not in rates:
-                raise DeviceError(
-                    f"{self.profile.name} offers {label} at {rates} Hz, not {self.rate} Hz"
-                )
-            if ranges and rng not in ranges:
-                raise DeviceError(
-                    f"{self.profile.name} offers {label} ranges {ranges}, not ±{rng}"
-                )
-            req = {pmd.SAMPLE_RATE: self.rate, pmd.RESOLUTION: int(p["resolution_bits"])}
-            req[pmd.RANGE] = int(rng or 0)
-            if pmd.CHANNELS in offered:
-                req[pmd.CHANNELS] = int(p["channels"])
-            start_req = pmd.build_start_request(mtype, req)
-            resp = await self._command(client, start_req, label, ok=(0, 6))
-            if resp.status == 6:
-                # Still running from before a drop: restart it to learn its FACTOR.
-                await self._command(client, pmd.build_stop_request(mtype), label)
-                resp = await self._command(client, start_req, label)
-            factors[mtype] = pmd.start_factor(resp)
-        self.started = frozenset(t for t, _, _ in types)
-        self.settings = replace(
-            self.settings,
-            acc_factor=factors.get(int(p["acc_type"])),
-            gyro_factor=factors.get(int(p.get("gyro_type", -1))),
-            started=self.started,
-        )
-
-    async def _offered(self, client: BleakClient, mtype: int) -> dict[int, list[float]]:
-        resp = await self._command(client, pmd.build_settings_request(mtype))
-        return pmd.parse_settings(resp.params)
-
-    def _fits(self, offered: dict[int, list[float]], rng: int | None) -> bool:
-        rates = [int(r) for r in offered.get(pmd.SAMPLE_RATE, [])]
-        ranges = [int(r) for r in offered.get(pmd.RANGE, [])]
-        return (not rates or self.rate in rates) and (not ranges or rng in ranges)
-
-    async def _command(
-        self, client: BleakClient, req: bytes, label: str = "", ok: tuple[int, ...] = (0,)
-    ) -> pmd.CpResponse:
-        """Write `req` and wait for the reply with its opcode and measurement type."""
-        await client.write_gatt_char(self.profile.gatt.control, req, response=True)
-        params = b""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + CP_TIMEOUT_S
-        while True:
-            try:
-                raw = await asyncio.wait_for(self.control.get(), max(deadline - loop.time(), 0))
-            except TimeoutError:
-                raise DeviceError(
-                    f"{self.profile.name} did not answer control-point command {req.hex(' ')}"
-                ) from None
-            if raw[:1] != b"\xf0":
-                continue
-            resp = pmd.parse_cp_response(raw)
-            if resp.opcode != req[0] or resp.measurement_type != req[1] & 0x3F:
-                self.unmatched_replies += 1  # a late reply to an earlier request
-                params = b""
-                continue
-            params += resp.params
-            if not resp.more:
-                break
-        if resp.status not in ok:
-            what = {1: "settings request", 2: "start", 3: "stop"}.get(req[0], "command")
-            mname = pmd.MEASUREMENT_TYPES.get(req[1] & 0x3F, str(req[1])).replace("_", " ")
-            hint = " (the link's ATT MTU is below 232)" if resp.status == 10 else ""
-            raise DeviceError(
-                f"{self.profile.name} refused {mname} {what}: control-point error "
-                f"{resp.status} {resp.status_name}{hint}"
-            )
-        return pmd.CpResponse(resp.opcode, resp.measurement_type, resp.status, False, params)
-
-    async def stop(self, client: BleakClient) -> None:
-        """Stop what was started and, if this session switched it on, SDK mode (`03 09`)."""
-        types = sorted(self.started) + ([pmd.SDK_MODE] if self.sdk else [])
-        for mtype in types:
-            with contextlib.suppress(Exception):
-                await self._command(client, pmd.build_stop_request(mtype), ok=(0, 6))
-        self.started = frozenset()
-
-
-class MovesenseSession(Session):
-    """HELLO, then SUBSCRIBE `/Meas/IMU6/<rate>` (or `/Meas/Acc/<rate>` without gyro).
-
-    The path is NUL-terminated (GSP); results come on the data characteristic as
-    `01 ref status…` and are taken out of the sample stream here. A subscribe result with an
-    error status stops with one line; none at all is accepted (the 2.1.x sample acknowledges
-    nothing, and GSP warns that delivery of responses is not guaranteed).
-    """
-
-    #: Seconds to wait for a HELLO / subscribe result before going on without one.
-    RESULT_WAIT_S = 1.0
-
-    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
-        g, p = self.profile.gatt, self.profile.params
-        self.control = asyncio.Queue()
-
-        def route(char: Any, data: bytearray) -> None:
-            if data[:1] == bytes([ms.TYPE_RESULT]):
-                self.control.put_nowait(bytes(data))
-            else:
-                on_data(char, data)
-
-        await client.start_notify(g.data, route)
-        ref = int(p["reference"])
-        await client.write_gatt_char(g.control, ms.build_hello(ref), response=True)
-        await self._result(ref)
-        path = str(p["path_imu" if self.use_gyro else "path_acc"]).format(rate=self.rate)
-        await client.write_gatt_char(g.control, ms.build_subscribe(ref, path), response=True)
-        body = await self._result(ref)
-        status = ms.result_status(body) if body is not None else None
-        if status is not None and not 200 <= status < 300:
-            raise DeviceError(f"{self.profile.name} refused subscription {path}: status {status}")
-
-    async def _result(self, ref: int) -> bytes | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.RESULT_WAIT_S
-        while True:
-            try:
-                raw = await asyncio.wait_for(self.control.get(), max(deadline - loop.time(), 0))
-            except TimeoutError:
-                return None
-            got, body = ms.parse_result(raw)
-            if got == ref:
-                return body
-
-    async def stop(self, client: BleakClient) -> None:
-        with contextlib.suppress(Exception):
-            ref = int(self.profile.params["reference"])
-            await client.write_gatt_char(
-                self.profile.gatt.control, ms.build_unsubscribe(ref), response=True
-            )
-
-
-class WitMotionSession(Session):
-    """Unlock, rate, save, as WitMotion's SDKs write them: without response, 100 ms apart."""
-
-    PAUSE_S = 0.1
-
-    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
-        g, p = self.profile.gatt, self.profile.params
-        code = p["rate_codes"].get(str(self.rate))
-        if code is None:
-            raise DeviceError(f"{self.profile.name}: no rate code for {self.rate} Hz")
-        for cmd in (
-            bytes(p["unlock"]),
-            wm.build_write(int(p["rate_register"]), int(code)),
-            bytes(p["save"]),
-        ):
-            await client.write_gatt_char(g.control, cmd, response=False)
-            await asyncio.sleep(self.PAUSE_S)
-        # Subscribe last: the sensor streams from the CCCD write, now at the new rate.
-        await client.start_notify(g.data, on_data)
-
-
-class ThingySession(Session):
-    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
-        g = self.profile.gatt
-        cfg = list(th.parse_config(bytes(await client.read_gatt_char(g.control))))
-        cfg[int(self.profile.params["config_rate_field"])] = self.rate
-        try:
-            await client.write_gatt_char(g.control, th.build_config(*cfg), response=True)
-        except BleakError as e:
-            raise DeviceError(f"{self.profile.name} refused motion config: {e}") from None
-        await client.start_notify(g.data, on_data)
-
-    async def stop(self, client: BleakClient) -> None:
-        with contextlib.suppress(Exception):
-            await client.stop_notify(self.profile.gatt.data)
-
-
-class MetaWearSession(Session):
-    """Reads the accelerometer's module info to tell MetaMotion S (BMI270) from RL/C (BMI160),
-    then configures and starts each sensor with that chip's registers and codes."""
-
-    INFO_TIMEOUT_S = 2.0
-
-    def __init__(self, profile: DeviceProfile, opts: StreamOptions) -> None:
-        super().__init__(profile, opts)
-        self.chip = str(profile.params.get("chip", "bmi160"))
-
-    def _codes(self, table: str) -> Any:
-        p = self.profile.params
-        chip_table = p.get(self.chip)
-        if chip_table is not None and table in chip_table:
-            return chip_table[table]
-        return p[table]
-
-    def _commands(self, on: bool) -> list[bytes]:
-        out: list[bytes] = []
-        kinds = [("acc", mw.ACC)]
-        if self.use_gyro:
-            kinds.append(("gyro", mw.GYRO))
-        for kind, module in kinds:
-            packed = mw.REGISTERS[self.chip][module][1]
-            if on:
-                rng = self.settings.acc_range if kind == "acc" else self.settings.gyro_range
-                odr = self._codes(f"{kind}_odr_codes").get(str(self.rate))
-                rcode = self._codes(f"{kind}_range_codes").get(str(rng))
-                if odr is None or rcode is None:
-                    raise DeviceError(
-                        f"{self.profile.name}: no {kind} code for {self.rate} Hz / ±{rng}"
-                    )
-                out += [
-                    mw.cmd(module, 0x03, int(odr), int(rcode)),
-                    mw.cmd(module, packed, 1),
-                    mw.cmd(module, 0x02, 1, 0),
-                    mw.cmd(module, 0x01, 1),
-                ]
-            else:
-                out += [mw.cmd(module, 0x01, 0), mw.cmd(module, 0x02, 0, 1),
-                        mw.cmd(module, packed, 0)]
-        return out
-
-    async def start(self, client: BleakClient, on_data: Callable[[Any, bytearray], None]) -> None:
-        g = self.profile.gatt
-        info: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-
-        def route(char: Any, data: bytearray) -> None:
-            if data[:2] == bytes([mw.ACC, mw.MODULE_INFO]):
-                if not info.done():
-                    info.set_result(bytes(data))
-                return
-            on_data(char, data)
-
-        await client.start_notify(g.data, route)
-        await client.write_gatt_char(g.control, mw.cmd(mw.ACC, mw.MODULE_INFO), response=True)
-        try:
-            reply = await asyncio.wait_for(info, self.INFO_TIMEOUT_S)
-        except TimeoutError:
-            raise DeviceError(f"{self.profile.name} did not answer the module-info read") from None
-        try:
-            self.chip = mw.parse_module_info(reply)
-        except DecodeError as e:
-            raise DeviceError(f"{self.profile.name}: {e}") from None
-        self.settings = replace(self.settings, chip=self.chip)
-        for c in self._commands(True):
-            await client.write_gatt_char(g.control, c, response=True)
-
-    async def stop(self, client: BleakClient) -> None:
-        with contextlib.suppress(Exception):
-            for c in self._commands(False):
-                await client.write_gatt_char(self.profile.gatt.control, c, response=True)
-
-
-SESSIONS: dict[str, type[Session]] = {
-    "polar_pmd": PolarSession,
-    "movesense": MovesenseSession,
-    "witmotion": WitMotionSession,
-    "thingy52": ThingySession,
-    "metawear": MetaWearSession,
-}
-
-
 # ---- the stream ---------------------------------------------------------------------------------
 
 
@@ -704,7 +336,7 @@ class SensorStream:
             profile.check_rate(self.opts.rate_hz)
         self.client_backend = client_backend
         self.scanner_backend = scanner_backend
-        self.session = SESSIONS[profile.family](profile, self.opts)
+        self.session: Session = families.dialogue(profile.family)(profile, self.opts)
         self.rate_hz = float(self.session.rate)
         self.stats = StreamStats()
         self.t0: float | None = None

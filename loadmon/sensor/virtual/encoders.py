@@ -1,4 +1,4 @@
-"""Provides the byte encoders the emulated sensors speak (inverse of loadmon.decoders).
+"""Provides the byte encoders the emulated sensors speak (inverse of the families' decode.py).
 
 Kept apart from the decoders so the round-trip tests check one against the other.
 """
@@ -10,8 +10,8 @@ import struct
 import numpy as np
 from numpy.typing import NDArray
 
-from loadmon.decoders import movesense as ms
-from loadmon.decoders import polar_pmd as pmd
+from loadmon.sensor.families.movesense import decode as ms
+from loadmon.sensor.families.polar_pmd import decode as pmd
 
 IntArray = NDArray[np.int64]
 

@@ -7,11 +7,15 @@ counter; a notification may carry one or several, so we resync on the header (PR
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from loadmon.decoders.base import FloatArray
 from loadmon.errors import DecodeError
+from loadmon.sensor.blocks import DecodeSettings, FloatArray, SampleBlock
+
+if TYPE_CHECKING:
+    from loadmon.profiles import DeviceProfile
 
 HEADER_DATA = b"\x55\x61"
 HEADER_REG = b"\x55\x71"
@@ -58,3 +62,12 @@ def decode_packets(packets: list[bytes]) -> tuple[FloatArray, FloatArray]:
 def build_write(register: int, value: int) -> bytes:
     """`FF AA reg lo hi` register write."""
     return bytes([0xFF, 0xAA, register, value & 0xFF, (value >> 8) & 0xFF])
+
+
+def block(
+    profile: DeviceProfile, payload: bytes, received_at: float, s: DecodeSettings
+) -> SampleBlock:
+    """The whole packets of one notification (a live stream carries split ones over)."""
+    packets, _, _ = split_stream(payload)
+    acc, gyro = decode_packets(packets)
+    return SampleBlock(acc, gyro, received_at)

@@ -7,11 +7,15 @@ vectors (float32 m/s²) and, for IMU6, N gyro vectors (°/s), block-ordered (PRO
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from loadmon.decoders.base import FloatArray
 from loadmon.errors import DecodeError
+from loadmon.sensor.blocks import DecodeSettings, FloatArray, SampleBlock
+
+if TYPE_CHECKING:
+    from loadmon.profiles import DeviceProfile
 
 STANDARD_GRAVITY = 9.80665
 TYPE_RESULT, TYPE_DATA, TYPE_DATA_PART2 = 1, 2, 3
@@ -113,3 +117,16 @@ def build_subscribe(ref: int, path: str) -> bytes:
 
 def build_unsubscribe(ref: int) -> bytes:
     return bytes([CMD_UNSUBSCRIBE, ref])
+
+
+def block(
+    profile: DeviceProfile, payload: bytes, received_at: float, s: DecodeSettings
+) -> SampleBlock | None:
+    """One whole DATA notification (a result is no samples; DATA_PART2 needs its DATA)."""
+    if payload[:1] == bytes([TYPE_RESULT]):
+        return None
+    if payload[:1] == bytes([TYPE_DATA_PART2]):
+        raise DecodeError("Movesense: DATA_PART2 without the DATA it continues")
+    kind = subscription_kind(s.gyro and profile.has_gyro)
+    _, ts_ms, acc, gyro = decode_data(payload, kind=kind)
+    return SampleBlock(acc, gyro, received_at, ts_ms * 1_000_000, "first")

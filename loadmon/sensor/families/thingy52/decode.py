@@ -7,11 +7,15 @@ per the firmware's m_motion.c; the 9-byte config holds motion_freq_hz (PROTOCOLS
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from loadmon.decoders.base import FloatArray
 from loadmon.errors import DecodeError
+from loadmon.sensor.blocks import DecodeSettings, FloatArray, SampleBlock
+
+if TYPE_CHECKING:
+    from loadmon.profiles import DeviceProfile
 
 RAW_LEN = 18
 CONFIG_FORMAT = "<HHHHB"
@@ -39,3 +43,11 @@ def parse_config(data: bytes) -> tuple[int, int, int, int, int]:
 def build_config(pedometer_ms: int, temp_ms: int, compass_ms: int, motion_hz: int,
                  wake_on_motion: int) -> bytes:
     return struct.pack(CONFIG_FORMAT, pedometer_ms, temp_ms, compass_ms, motion_hz, wake_on_motion)
+
+
+def block(
+    profile: DeviceProfile, payload: bytes, received_at: float, s: DecodeSettings
+) -> SampleBlock:
+    """One raw-data notification: accelerometer and gyro (the compass is not kept)."""
+    acc, gyro, _ = decode_raw(payload)
+    return SampleBlock(acc, gyro, received_at)

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from loadmon.errors import DecodeError
+from loadmon.sensor.blocks import DecodeSettings, SampleBlock
+
+if TYPE_CHECKING:
+    from loadmon.profiles import DeviceProfile
 
 IntArray = NDArray[np.int64]
 
@@ -296,3 +301,33 @@ def parse_features(data: bytes) -> set[str]:
         raise DecodeError(f"not a PMD feature read: {bytes(data).hex(' ')}")
     mask = int.from_bytes(data[1:3], "little")
     return {MEASUREMENT_TYPES[b] for b in MEASUREMENT_TYPES if mask >> b & 1}
+
+
+def block(
+    profile: DeviceProfile, payload: bytes, received_at: float, s: DecodeSettings
+) -> SampleBlock:
+    """One PMD frame in g / °/s, checked against the measurements the session started."""
+    p = profile.params
+    if len(payload) < 1:
+        raise DecodeError("empty PMD frame")
+    mtype = payload[0] & 0x3F
+    acc_type, gyro_type = int(p["acc_type"]), int(p.get("gyro_type", -1))
+    started = s.started
+    if started is None:
+        started = frozenset({acc_type} | ({gyro_type} if profile.has_gyro and s.gyro else set()))
+    if mtype not in started:
+        names = ", ".join(MEASUREMENT_TYPES.get(t, str(t)) for t in sorted(started))
+        raise DecodeError(
+            f"PMD frame of measurement type {mtype} "
+            f"({MEASUREMENT_TYPES.get(mtype, '?')}), but only {names} was started"
+        )
+    factor = s.acc_factor if mtype == acc_type else s.gyro_factor
+    fr = to_units(
+        payload,
+        factor=factor,
+        resolution_bits=int(p["resolution_bits"]),
+        channels=int(p["channels"]),
+    )
+    if mtype == acc_type:
+        return SampleBlock(fr.samples, None, received_at, fr.timestamp_ns, "last")
+    return SampleBlock(None, fr.samples, received_at, fr.timestamp_ns, "last")

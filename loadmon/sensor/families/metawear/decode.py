@@ -9,10 +9,15 @@ range's LSB/g or LSB/(°/s) (PROTOCOLS.md 5; the SDK's test_accelerometer_bmi270
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from loadmon.decoders.base import FloatArray
 from loadmon.errors import DecodeError
+from loadmon.sensor.blocks import DecodeSettings, FloatArray, SampleBlock
+
+if TYPE_CHECKING:
+    from loadmon.profiles import DeviceProfile
 
 ACC, GYRO = 0x03, 0x13
 ACC_DATA, ACC_PACKED = 0x04, 0x1C
@@ -65,3 +70,32 @@ def decode_message(
 
 def cmd(module: int, register: int, *data: int) -> bytes:
     return bytes([module, register, *data])
+
+
+def chip_of(profile: DeviceProfile, s: DecodeSettings) -> str:
+    """The board's motion chip: what its module-info reply said, else the profile's."""
+    return s.chip or str(profile.params.get("chip", "bmi160"))
+
+
+def scales(profile: DeviceProfile, s: DecodeSettings) -> tuple[float, float]:
+    """LSB per g and per °/s for the configured ranges (the same on BMI160 and BMI270)."""
+    p = profile.params
+    ar = str(s.acc_range or profile.acc.default_range)
+    gr = str(s.gyro_range or (profile.gyro.default_range if profile.gyro else 2000))
+    try:
+        return float(p["acc_lsb_per_g"][ar]), float(p["gyro_lsb_per_dps"][gr])
+    except KeyError as e:
+        raise DecodeError(f"{profile.id}: no scale for range {e.args[0]}") from None
+
+
+def block(
+    profile: DeviceProfile, payload: bytes, received_at: float, s: DecodeSettings
+) -> SampleBlock | None:
+    """One data message in g or °/s; the module-info reply of the dialogue is no samples."""
+    if payload[:2] == bytes([ACC, MODULE_INFO]):
+        return None
+    acc_lsb, gyro_lsb = scales(profile, s)
+    kind, v = decode_message(
+        payload, acc_lsb_per_g=acc_lsb, gyro_lsb_per_dps=gyro_lsb, chip=chip_of(profile, s)
+    )
+    return SampleBlock(v if kind == "acc" else None, v if kind == "gyro" else None, received_at)

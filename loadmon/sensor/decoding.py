@@ -1,19 +1,22 @@
 """Provides `decode(profile, payload, received_at)`: one notification's bytes → a SampleBlock.
 
-Pure functions only: decoders never touch the radio. The profile's `family` picks the module
-(polar_pmd, movesense, witmotion, thingy52, metawear); what a table can say lives in the
-profile, what needs logic lives here. `StreamDecoder` adds the little state a live stream
-needs (WitMotion's split packets) on top of the pure functions.
+The pure packet core: bytes in, samples out, no I/O. The profile's `family` picks the
+family's `decode.py` in `loadmon.sensor.families` (polar_pmd, movesense, witmotion, thingy52,
+metawear); what a table can say lives in the profile, what needs logic lives there.
+`StreamDecoder` adds the little state a live stream needs (WitMotion's split packets,
+Movesense's DATA_PART2) on top of the pure functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from loadmon.decoders import metawear, movesense, polar_pmd, thingy52, witmotion
-from loadmon.decoders.base import DecodeSettings, FloatArray, SampleBlock
 from loadmon.errors import DecodeError
 from loadmon.profiles import DeviceProfile
+from loadmon.sensor import families
+from loadmon.sensor.blocks import DecodeSettings, FloatArray, SampleBlock
+from loadmon.sensor.families.movesense import decode as movesense
+from loadmon.sensor.families.witmotion import decode as witmotion
 
 __all__ = ["DecodeSettings", "FloatArray", "SampleBlock", "StreamDecoder", "decode"]
 
@@ -42,81 +45,7 @@ def decode(
     Raises DecodeError for a malformed packet (the stream counts and skips those).
     """
     s = settings or default_settings(profile)
-    payload = bytes(payload)
-    fam = profile.family
-    if fam == "polar_pmd":
-        return _polar(profile, payload, received_at, s)
-    if fam == "movesense":
-        if payload[:1] == bytes([movesense.TYPE_RESULT]):
-            return None
-        if payload[:1] == bytes([movesense.TYPE_DATA_PART2]):
-            raise DecodeError("Movesense: DATA_PART2 without the DATA it continues")
-        kind = movesense.subscription_kind(s.gyro and profile.has_gyro)
-        _, ts_ms, acc, gyro = movesense.decode_data(payload, kind=kind)
-        return SampleBlock(acc, gyro, received_at, ts_ms * 1_000_000, "first")
-    if fam == "witmotion":
-        packets, _, _ = witmotion.split_stream(payload)
-        acc, gyro = witmotion.decode_packets(packets)
-        return SampleBlock(acc, gyro, received_at)
-    if fam == "thingy52":
-        acc, gyro, _ = thingy52.decode_raw(payload)
-        return SampleBlock(acc, gyro, received_at)
-    if fam == "metawear":
-        if payload[:2] == bytes([metawear.ACC, metawear.MODULE_INFO]):
-            return None  # the module-info reply of the start dialogue
-        acc_lsb, gyro_lsb = metawear_scales(profile, s)
-        kind, v = metawear.decode_message(
-            payload, acc_lsb_per_g=acc_lsb, gyro_lsb_per_dps=gyro_lsb,
-            chip=metawear_chip(profile, s),
-        )
-        return SampleBlock(v if kind == "acc" else None, v if kind == "gyro" else None, received_at)
-    raise DecodeError(f"no decoder for family {fam!r}")
-
-
-def _polar(
-    profile: DeviceProfile, payload: bytes, received_at: float, s: DecodeSettings
-) -> SampleBlock:
-    """One PMD frame in g / °/s, checked against the measurements the session started."""
-    p = profile.params
-    if len(payload) < 1:
-        raise DecodeError("empty PMD frame")
-    mtype = payload[0] & 0x3F
-    acc_type, gyro_type = int(p["acc_type"]), int(p.get("gyro_type", -1))
-    started = s.started
-    if started is None:
-        started = frozenset({acc_type} | ({gyro_type} if profile.has_gyro and s.gyro else set()))
-    if mtype not in started:
-        names = ", ".join(polar_pmd.MEASUREMENT_TYPES.get(t, str(t)) for t in sorted(started))
-        raise DecodeError(
-            f"PMD frame of measurement type {mtype} "
-            f"({polar_pmd.MEASUREMENT_TYPES.get(mtype, '?')}), but only {names} was started"
-        )
-    factor = s.acc_factor if mtype == acc_type else s.gyro_factor
-    fr = polar_pmd.to_units(
-        payload,
-        factor=factor,
-        resolution_bits=int(p["resolution_bits"]),
-        channels=int(p["channels"]),
-    )
-    if mtype == acc_type:
-        return SampleBlock(fr.samples, None, received_at, fr.timestamp_ns, "last")
-    return SampleBlock(None, fr.samples, received_at, fr.timestamp_ns, "last")
-
-
-def metawear_chip(profile: DeviceProfile, s: DecodeSettings) -> str:
-    """The board's motion chip: what its module-info reply said, else the profile's."""
-    return s.chip or str(profile.params.get("chip", "bmi160"))
-
-
-def metawear_scales(profile: DeviceProfile, s: DecodeSettings) -> tuple[float, float]:
-    """LSB per g and per °/s for the configured ranges (the same on BMI160 and BMI270)."""
-    p = profile.params
-    ar = str(s.acc_range or profile.acc.default_range)
-    gr = str(s.gyro_range or (profile.gyro.default_range if profile.gyro else 2000))
-    try:
-        return float(p["acc_lsb_per_g"][ar]), float(p["gyro_lsb_per_dps"][gr])
-    except KeyError as e:
-        raise DecodeError(f"{profile.id}: no scale for range {e.args[0]}") from None
+    return families.decoder(profile.family).block(profile, bytes(payload), received_at, s)  # type: ignore[no-any-return]
 
 
 @dataclass
